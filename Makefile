@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A thin front end for people. The real build is meson (meson.build);
+# this file installs what the build needs and names the common jobs.
+#
+#   make          install build dependencies, build everything into build/
+#   make demo     ... then build the test guest and boot it with phyllo-vmm
+#   make check    ... then every unit test (plain and ASan+UBSan) and every
+#                 end-to-end test; ends with "N passed, M failed"
+
+BUILD ?= build
+SANITIZE_BUILD ?= $(BUILD)/sanitize
+
+.PHONY: all deps build sanitize guest demo check unit e2e clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD)
+
+$(SANITIZE_BUILD)/build.ninja:
+	meson setup $(SANITIZE_BUILD) -Dbuildtype=debug -Db_sanitize=address,undefined \
+		-Db_lundef=false >/dev/null
+
+sanitize: deps $(SANITIZE_BUILD)/build.ninja
+	@ninja -C $(SANITIZE_BUILD)
+
+guest: deps
+	@tests/guest/build.sh $(BUILD)/guest
+
+demo: build guest
+	@scripts/demo.sh
+
+check: build sanitize guest
+	@tests/check.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Installs the Debian packages Phyllome needs to build and test, and nothing
+# else. Idempotent and quiet: when everything is there it only runs dpkg -s.
+# Called by `make`; safe to run by hand (as root, or with sudo available).
+set -euo pipefail
+
+PKGS=(
+	# build
+	build-essential meson ninja-build pkg-config clang llvm
+	# unit tests, sanitizers, fuzzing, leak checks
+	libcmocka-dev libclang-rt-14-dev valgrind
+	# test guests and the KVM box
+	qemu-system-x86 qemu-utils busybox-static cpio kmod xz-utils zstd file
+	# ACPI table checks (iasl)
+	acpica-tools
+	# scripts
+	python3 curl procps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null; then
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ACPI power management registers of a HW-reduced platform: the sleep
+ * control and status registers and the reset register named in the FADT
+ * (ports in arch/x86/layout.h). Linux powers off by writing
+ * SLP_TYP(5) << 2 | SLP_EN to the sleep control register, and reboots by
+ * writing the FADT's RESET_VALUE to the reset register.
+ */
+#include <stdlib.h>
+
+#include "arch/x86/layout.h"
+#include "hw/bus.h"
+#include "lib/log.h"
+#include "vmm/vm.h"
+
+#define SLP_EN 0x20
+#define SLP_TYP(v) (((v) >> 2) & 0x7)
+#define SLP_TYP_S5 5
+
+static void acpi_pm_read(void *opaque, uint64_t off, void *data, unsigned int size)
+{
+	(void)opaque;
+	(void)off;
+	bus_data_set(data, size, 0); /* never asleep, no wake status */
+}
+
+static void acpi_pm_write(void *opaque, uint64_t off, const void *data, unsigned int size)
+{
+	struct vm *vm = opaque;
+	uint8_t v = (uint8_t)bus_data_get(data, size);
+
+	switch (ACPI_SLEEP_CTL_PORT + off) {
+	case ACPI_SLEEP_CTL_PORT:
+		if ((v & SLP_EN) && SLP_TYP(v) == SLP_TYP_S5) {
+			pr_info("guest powered off (ACPI S5)");
+			vm_request_exit(vm, VM_EXIT_POWEROFF);
+		} else if (v & SLP_EN) {
+			pr_warn("guest asked for sleep state S%u, which is not supported",
+				SLP_TYP(v));
+		}
+		break;
+	case ACPI_RESET_PORT:
+		if (v == ACPI_RESET_VALUE) {
+			pr_info("guest reset (ACPI reset register)");
+			vm_request_exit(vm, VM_EXIT_REBOOT);
+		}
+		break;
+	default: /* writes to the status register clear nothing we keep */
+		break;
+	}
+}
+
+static const struct bus_dev_ops acpi_pm_bus_ops = {
+	.read = acpi_pm_read,
+	.write = acpi_pm_write,
+};
+
+static int acpi_pm_create(struct vm *vm, void **state)
+{
+	_Static_assert(ACPI_SLEEP_STS_PORT == ACPI_SLEEP_CTL_PORT + 1 &&
+		       ACPI_RESET_PORT == ACPI_SLEEP_CTL_PORT + 2, "contiguous ports");
+	*state = NULL;
+	return bus_register(&vm->pio, ACPI_SLEEP_CTL_PORT, 3, "acpi-pm", &acpi_pm_bus_ops, vm);
+}
+
+static void acpi_pm_destroy(void *state)
+{
+	(void)state;
+}
+
+const struct device_ops acpi_pm_device = {
+	.name = "acpi-pm",
+	.create = acpi_pm_create,
+	.destroy = acpi_pm_destroy,
+};

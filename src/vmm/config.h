@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The VM's configuration: what the user asked for, before anything exists.
+ *
+ * It mirrors Cloud Hypervisor's VmConfig (payload, cpus, memory, serial,
+ * console) so that the command line today and the REST API later fill the
+ * same struct. Every device reads only its own part of it (bhyve's rule).
+ */
+#ifndef PHYLLO_VMM_CONFIG_H
+#define PHYLLO_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Cloud Hypervisor's ConsoleOutputMode: Off, Null, Tty, File, Pty, Socket. */
+enum console_mode {
+	CONSOLE_OFF,    /* no device at all */
+	CONSOLE_NULL,   /* device present, output discarded */
+	CONSOLE_TTY,    /* our stdin/stdout */
+	CONSOLE_FILE,   /* output appended to a file */
+	CONSOLE_PTY,    /* a new pseudo-terminal, its path logged */
+	CONSOLE_SOCKET, /* a Unix socket we listen on */
+};
+
+struct console_config {
+	enum console_mode mode;
+	char *path; /* FILE and SOCKET */
+};
+
+#define VM_DEFAULT_VCPUS 1
+#define VM_DEFAULT_MEMORY (512ull << 20)
+#define VM_MIN_MEMORY (64ull << 20)
+
+struct vm_config {
+	char *kernel;
+	char *initramfs;
+	char *cmdline;
+	unsigned int boot_vcpus;
+	uint64_t memory_size;
+	struct console_config serial;
+	struct console_config console;
+	char *log_file;
+	int verbosity;
+};
+
+void vm_config_init(struct vm_config *cfg);
+void vm_config_free(struct vm_config *cfg);
+
+#endif

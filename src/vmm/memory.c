@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Guest RAM. A memfd rather than anonymous memory so that the same pages can
+ * later be shared with snapshots, vhost-user back ends or a second process.
+ * MAP_NORESERVE: a 5 GiB guest costs only what it touches.
+ */
+#include "vmm/memory.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int guest_mem_init(struct guest_mem *mem, uint64_t size)
+{
+	int ret;
+
+	memset(mem, 0, sizeof(*mem));
+	mem->fd = -1;
+	if (size == 0 || size > (1ull << 46))
+		return -EINVAL;
+	mem->size = size;
+	mem->low_size = size < MEM_HOLE_START ? size : MEM_HOLE_START;
+	mem->high_size = size - mem->low_size;
+
+	mem->fd = memfd_create("phyllo-guest-ram", MFD_CLOEXEC);
+	if (mem->fd < 0)
+		return -errno;
+	if (ftruncate(mem->fd, (off_t)size) < 0)
+		goto err;
+	mem->host = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_NORESERVE, mem->fd, 0);
+	if (mem->host == MAP_FAILED) {
+		mem->host = NULL;
+		goto err;
+	}
+	/* Guest RAM must not end up in our core dumps. */
+	madvise(mem->host, size, MADV_DONTDUMP);
+	return 0;
+err:
+	ret = -errno;
+	close(mem->fd);
+	mem->fd = -1;
+	return ret;
+}
+
+void guest_mem_free(struct guest_mem *mem)
+{
+	if (mem->host)
+		munmap(mem->host, mem->size);
+	if (mem->fd >= 0)
+		close(mem->fd);
+	memset(mem, 0, sizeof(*mem));
+	mem->fd = -1;
+}
+
+static int set_slot(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
+int guest_mem_register(struct guest_mem *mem, int vm_fd)
+{
+	int ret = set_slot(vm_fd, 0, 0, mem->low_size, mem->host);
+
+	if (ret == 0 && mem->high_size)
+		ret = set_slot(vm_fd, 1, MEM_4G, mem->high_size, mem->host + mem->low_size);
+	return ret;
+}
+
+void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	if (gpa < mem->low_size) {
+		if (len > mem->low_size - gpa)
+			return NULL;
+		return mem->host + gpa;
+	}
+	if (gpa >= MEM_4G && gpa - MEM_4G < mem->high_size) {
+		if (len > mem->high_size - (gpa - MEM_4G))
+			return NULL;
+		return mem->host + mem->low_size + (gpa - MEM_4G);
+	}
+	return NULL;
+}

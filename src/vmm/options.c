@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Command-line parsing, Cloud Hypervisor style.
+ *
+ * Options take either a plain value (--kernel PATH) or a comma-separated list
+ * of key=value pairs (--cpus boot=2). Every error names the option and the
+ * offending part, so "--memory size=12Q" answers
+ * "--memory: invalid size '12Q'" rather than a generic usage dump.
+ * Parsing only fills struct vm_config; nothing is opened or checked against
+ * the host here (that is vm.c's job), which keeps this file unit-testable.
+ */
+#include "vmm/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phyllome-version.h"
+#include "lib/log.h"
+
+const char options_usage[] =
+	"usage: phyllo-vmm [OPTIONS]\n"
+	"\n"
+	"Boot a virtual machine with KVM. Options follow Cloud Hypervisor's.\n"
+	"\n"
+	"  --kernel PATH         kernel to boot directly: bzImage or PVH ELF (vmlinux)\n"
+	"  --initramfs PATH      initial ramdisk\n"
+	"  --cmdline STRING      kernel command line\n"
+	"  --cpus boot=N         number of vCPUs (default 1)\n"
+	"  --memory size=SIZE    guest RAM, e.g. 512M, 2G (default 512M, minimum 64M)\n"
+	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
+	"  --console MODE        virtio-console: off|tty (default off until virtio-console exists)\n"
+	"  --log-file PATH       write VMM messages to PATH instead of stderr\n"
+	"  -v                    more messages (repeat for debug)\n"
+	"  -h, --help            this text\n"
+	"  -V, --version         print the version\n";
+
+void vm_config_init(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->boot_vcpus = VM_DEFAULT_VCPUS;
+	cfg->memory_size = VM_DEFAULT_MEMORY;
+	cfg->serial.mode = CONSOLE_TTY;
+	cfg->console.mode = CONSOLE_OFF;
+}
+
+void vm_config_free(struct vm_config *cfg)
+{
+	free(cfg->kernel);
+	free(cfg->initramfs);
+	free(cfg->cmdline);
+	free(cfg->serial.path);
+	free(cfg->console.path);
+	free(cfg->log_file);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case '\0': break;
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end != '\0' || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/*
+ * Split the next "key=value" item off a comma list. The list is modified in
+ * place. A bare item without '=' gets val == NULL.
+ */
+static int kv_next(char **list, char **key, char **val)
+{
+	char *item = *list, *comma, *eq;
+
+	if (!item || !*item)
+		return 0;
+	comma = strchr(item, ',');
+	if (comma) {
+		*comma = '\0';
+		*list = comma + 1;
+	} else {
+		*list = NULL;
+	}
+	eq = strchr(item, '=');
+	if (eq)
+		*eq = '\0';
+	*key = item;
+	*val = eq ? eq + 1 : NULL;
+	return 1;
+}
+
+int parse_console(const char *s, struct console_config *out, char *err, size_t errlen)
+{
+	static const struct { const char *name; enum console_mode mode; } plain[] = {
+		{ "off", CONSOLE_OFF }, { "null", CONSOLE_NULL },
+		{ "tty", CONSOLE_TTY }, { "pty", CONSOLE_PTY },
+	};
+	enum console_mode mode;
+	const char *path;
+
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+		if (!strcmp(s, plain[i].name)) {
+			free(out->path);
+			out->path = NULL;
+			out->mode = plain[i].mode;
+			return 0;
+		}
+	}
+	if (!strncmp(s, "file=", 5)) {
+		mode = CONSOLE_FILE;
+		path = s + 5;
+	} else if (!strncmp(s, "socket=", 7)) {
+		mode = CONSOLE_SOCKET;
+		path = s + 7;
+	} else {
+		set_err(err, errlen, "invalid mode '%s' (expected off, null, tty, pty, "
+			"file=PATH or socket=PATH)", s);
+		return -EINVAL;
+	}
+	if (!*path) {
+		set_err(err, errlen, "'%s' needs a path", s);
+		return -EINVAL;
+	}
+	free(out->path);
+	out->path = strdup(path);
+	if (!out->path)
+		return -ENOMEM;
+	out->mode = mode;
+	return 0;
+}
+
+static int parse_cpus(char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	char *key, *val, *list = arg;
+
+	while (kv_next(&list, &key, &val)) {
+		if (!val && parse_uint(key, 65535, &cfg->boot_vcpus) == 0)
+			continue; /* "--cpus 2" as a shorthand for boot=2 */
+		if (!strcmp(key, "boot") || !strcmp(key, "max")) {
+			unsigned int n;
+
+			if (parse_uint(val, 65535, &n) < 0) {
+				set_err(err, errlen, "--cpus: invalid %s='%s' (a whole number)",
+					key, val ? val : "");
+				return -EINVAL;
+			}
+			/* Without hotplug, max only has to agree with boot. */
+			if (!strcmp(key, "boot"))
+				cfg->boot_vcpus = n;
+			else if (n < cfg->boot_vcpus) {
+				set_err(err, errlen, "--cpus: max=%u is below boot=%u",
+					n, cfg->boot_vcpus);
+				return -EINVAL;
+			}
+		} else {
+			set_err(err, errlen, "--cpus: unknown parameter '%s' (supported: boot, max)", key);
+			return -EINVAL;
+		}
+	}
+	if (cfg->boot_vcpus == 0) {
+		set_err(err, errlen, "--cpus: boot=0, a VM needs at least one vCPU");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_memory(char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	char *key, *val, *list = arg;
+
+	while (kv_next(&list, &key, &val)) {
+		if (!val && parse_size(key, &cfg->memory_size) == 0)
+			continue; /* "--memory 1G" */
+		if (!strcmp(key, "size")) {
+			if (parse_size(val, &cfg->memory_size) < 0) {
+				set_err(err, errlen, "--memory: invalid size '%s' "
+					"(a number with an optional K, M, G or T suffix)",
+					val ? val : "");
+				return -EINVAL;
+			}
+		} else if (!strcmp(key, "shared")) {
+			/* Guest RAM is always a shared memfd; accept on/off for compatibility. */
+			if (!val || (strcmp(val, "on") && strcmp(val, "off"))) {
+				set_err(err, errlen, "--memory: shared must be on or off");
+				return -EINVAL;
+			}
+		} else {
+			set_err(err, errlen, "--memory: unknown parameter '%s' (supported: size, shared)", key);
+			return -EINVAL;
+		}
+	}
+	if (cfg->memory_size < VM_MIN_MEMORY) {
+		set_err(err, errlen, "--memory: size=%" PRIu64 "M is too little, "
+			"the minimum is %lluM", cfg->memory_size >> 20, VM_MIN_MEMORY >> 20);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int replace_str(char **dst, const char *src)
+{
+	char *copy = strdup(src);
+
+	if (!copy)
+		return -ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+enum {
+	OPT_KERNEL = 256, OPT_INITRAMFS, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY,
+	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE,
+};
+
+enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
+				  char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initramfs", required_argument, NULL, OPT_INITRAMFS },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char sub[512];
+	int c, ret = 0;
+
+	optind = 0; /* full reset, so tests may call us repeatedly */
+	opterr = 0;
+	err[0] = '\0';
+	while ((c = getopt_long(argc, argv, ":hVv", longopts, NULL)) != -1) {
+		char *copy = NULL;
+
+		switch (c) {
+		case OPT_KERNEL: ret = replace_str(&cfg->kernel, optarg); break;
+		case OPT_INITRAMFS: ret = replace_str(&cfg->initramfs, optarg); break;
+		case OPT_CMDLINE: ret = replace_str(&cfg->cmdline, optarg); break;
+		case OPT_LOG_FILE: ret = replace_str(&cfg->log_file, optarg); break;
+		case OPT_CPUS:
+		case OPT_MEMORY:
+			copy = strdup(optarg);
+			if (!copy)
+				return OPTIONS_ERROR;
+			ret = c == OPT_CPUS ? parse_cpus(copy, cfg, err, errlen)
+					    : parse_memory(copy, cfg, err, errlen);
+			free(copy);
+			if (ret < 0)
+				return OPTIONS_ERROR;
+			break;
+		case OPT_SERIAL:
+		case OPT_CONSOLE:
+			ret = parse_console(optarg, c == OPT_SERIAL ? &cfg->serial : &cfg->console,
+					    sub, sizeof(sub));
+			if (ret < 0) {
+				set_err(err, errlen, "%s: %s",
+					c == OPT_SERIAL ? "--serial" : "--console", sub);
+				return OPTIONS_ERROR;
+			}
+			if (c == OPT_CONSOLE && cfg->console.mode != CONSOLE_OFF) {
+				set_err(err, errlen, "--console: only 'off' is supported until "
+					"virtio-console exists; use --serial for the console");
+				return OPTIONS_ERROR;
+			}
+			break;
+		case 'v': cfg->verbosity++; break;
+		case 'h': fputs(options_usage, stdout); return OPTIONS_EXIT_OK;
+		case 'V': printf("phyllo-vmm %s\n", PHYLLOME_VERSION); return OPTIONS_EXIT_OK;
+		case ':':
+			set_err(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return OPTIONS_ERROR;
+		default:
+			set_err(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
+			return OPTIONS_ERROR;
+		}
+		if (ret < 0) {
+			set_err(err, errlen, "out of memory");
+			return OPTIONS_ERROR;
+		}
+	}
+	if (optind < argc) {
+		set_err(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+		return OPTIONS_ERROR;
+	}
+	if (!cfg->kernel) {
+		set_err(err, errlen, "no --kernel given: nothing to boot (see --help)");
+		return OPTIONS_ERROR;
+	}
+	return OPTIONS_RUN;
+}

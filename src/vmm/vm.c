@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Building and tearing down one boot of a VM.
+ *
+ * Order matters to KVM: the TSS and identity-map addresses and the
+ * in-kernel irqchip must exist before the first vCPU; RAM and ACPI tables
+ * before the kernel is loaded (it needs the RSDP address); CPUID before a
+ * vCPU first runs. vm_create follows that order and unwinds through
+ * vm_destroy, which accepts a half-built VM.
+ */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "arch/x86/acpi.h"
+#include "arch/x86/boot.h"
+#include "arch/x86/cpuid.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/regs.h"
+#include "lib/log.h"
+#include "vmm/vcpu.h"
+
+/* APIC IDs must fit the 8-bit xAPIC ID (0xff is broadcast, one for the IOAPIC). */
+#define VM_MAX_VCPUS 254
+
+extern const struct device_ops serial_device, i8042_device, cmos_device,
+	acpi_pm_device, debug_port_device;
+
+static const struct device_ops *const vm_devices[] = {
+	&serial_device, &i8042_device, &cmos_device, &acpi_pm_device, &debug_port_device,
+};
+_Static_assert(ARRAY_SIZE(vm_devices) <= VM_MAX_DEVICES, "raise VM_MAX_DEVICES");
+
+void vm_request_exit(struct vm *vm, enum vm_exit reason)
+{
+	int expected = VM_EXIT_NONE;
+	uint64_t one = 1;
+
+	if (atomic_compare_exchange_strong(&vm->exit_reason, &expected, (int)reason) &&
+	    write(vm->exit_evt, &one, sizeof(one)) < 0)
+		pr_err("cannot wake the main loop: %s", strerror(errno));
+}
+
+int vm_irq_line(struct vm *vm, uint32_t irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
+
+	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+static int check_limits(struct vm *vm, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int kvm_max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	unsigned int max = VM_MAX_VCPUS;
+	struct sysinfo si;
+
+	if (kvm_max <= 0)
+		kvm_max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (kvm_max > 0 && (unsigned int)kvm_max < max)
+		max = (unsigned int)kvm_max;
+	if (cfg->boot_vcpus > max) {
+		snprintf(err, errlen, "--cpus: boot=%u is more than this host allows (%u)",
+			 cfg->boot_vcpus, max);
+		return -EINVAL;
+	}
+	if (sysinfo(&si) == 0) {
+		unsigned long long host = ((unsigned long long)si.totalram + si.totalswap) * si.mem_unit;
+
+		if (cfg->memory_size > host) {
+			snprintf(err, errlen, "--memory: size=%lluM is more than this host has "
+				 "(%lluM of RAM and swap)",
+				 (unsigned long long)(cfg->memory_size >> 20), host >> 20);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int kvm_open(struct vm *vm, char *err, size_t errlen)
+{
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "cannot open /dev/kvm: %s%s", strerror(errno),
+			 errno == EACCES ? " (is this user in the kvm group?)" : "");
+		return ret;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		snprintf(err, errlen, "/dev/kvm speaks an unexpected KVM API version");
+		return -ENOTSUP;
+	}
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run)) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE failed");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int kvm_create_machine(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity = KVM_IDENTITY_MAP_ADDR;
+	const char *step;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		step = "KVM_CREATE_VM";
+		goto fail;
+	}
+	step = "KVM_SET_IDENTITY_MAP_ADDR";
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
+		goto fail;
+	step = "KVM_SET_TSS_ADDR";
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
+		goto fail;
+	step = "KVM_CREATE_IRQCHIP";
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		goto fail;
+	step = "KVM_CREATE_PIT2";
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s failed: %s", step, strerror(errno));
+	return -errno;
+}
+
+static int build_acpi(struct vm *vm, char *err, size_t errlen)
+{
+	struct acpi_layout l = {
+		.ncpus = vm->nr_vcpus,
+		.ioapic_addr = IOAPIC_ADDR,
+		.ioapic_id = 0,
+		.lapic_addr = LAPIC_ADDR,
+		.sleep_ctl_port = ACPI_SLEEP_CTL_PORT,
+		.sleep_sts_port = ACPI_SLEEP_STS_PORT,
+		.reset_port = ACPI_RESET_PORT,
+		.reset_value = ACPI_RESET_VALUE,
+		.serial_port = vm->cfg->serial.mode != CONSOLE_OFF ? 0x3f8 : 0,
+		.serial_irq = 4,
+	};
+	void *buf = guest_mem_ptr(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
+	ssize_t n = acpi_build_tables(buf, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, &l);
+
+	if (n < 0) {
+		snprintf(err, errlen, "building the ACPI tables failed: %s", strerror((int)-n));
+		return (int)n;
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host)
+{
+	struct boot_request req = {
+		.kernel = cfg->kernel, .initramfs = cfg->initramfs, .cmdline = cfg->cmdline,
+		.rsdp_addr = ACPI_TABLES_ADDR,
+	};
+	struct boot_entry entry;
+	char err[512] = "";
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->host = host;
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->mem.fd = -1;
+	vm->nr_vcpus = cfg->boot_vcpus;
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	pthread_mutex_init(&vm->irq_lock, NULL);
+	vm->exit_evt = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->exit_evt < 0) {
+		ret = -errno;
+		goto fail;
+	}
+
+	ret = kvm_open(vm, err, sizeof(err));
+	if (ret < 0)
+		goto fail;
+	ret = check_limits(vm, err, sizeof(err));
+	if (ret < 0)
+		goto fail;
+	ret = kvm_create_machine(vm, err, sizeof(err));
+	if (ret < 0)
+		goto fail;
+	ret = guest_mem_init(&vm->mem, cfg->memory_size);
+	if (ret == 0)
+		ret = guest_mem_register(&vm->mem, vm->vm_fd);
+	if (ret < 0) {
+		snprintf(err, sizeof(err), "--memory: cannot set up %lluM of guest RAM: %s",
+			 (unsigned long long)(cfg->memory_size >> 20), strerror(-ret));
+		goto fail;
+	}
+	vm->cpuid = cpuid_get_supported(vm->kvm_fd, &ret);
+	if (!vm->cpuid) {
+		snprintf(err, sizeof(err), "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(-ret));
+		goto fail;
+	}
+
+	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++) {
+		ret = vm_devices[i]->create(vm, &vm->dev_state[i]);
+		if (ret < 0) {
+			snprintf(err, sizeof(err), "device %s: %s", vm_devices[i]->name,
+				 strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = build_acpi(vm, err, sizeof(err));
+	if (ret < 0)
+		goto fail;
+	ret = x86_load_kernel(&vm->mem, &req, &entry, err, sizeof(err));
+	if (ret < 0)
+		goto fail;
+
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_create(vm, &vm->vcpus[i], i);
+		if (ret < 0) {
+			snprintf(err, sizeof(err), "creating vCPU %u failed: %s", i, strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = x86_vcpu_init_boot(vm->vcpus[0].fd, &vm->mem, &entry);
+	if (ret < 0) {
+		snprintf(err, sizeof(err), "setting the boot vCPU's registers failed: %s",
+			 strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	pr_err("%s", err[0] ? err : strerror(-ret));
+	vm_destroy(vm);
+	return ret;
+}
+
+int vm_start(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		int ret = vcpu_start(&vm->vcpus[i]);
+
+		if (ret < 0) {
+			pr_err("cannot start the thread of vCPU %u: %s", i, strerror(-ret));
+			vm_request_exit(vm, VM_EXIT_ERROR);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void vm_stop(struct vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick_and_join(&vm->vcpus[i]);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	vm_stop(vm);
+	if (vm->vcpus) {
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i].fd >= 0)
+				vcpu_destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+		vm->vcpus = NULL;
+	}
+	for (size_t i = ARRAY_SIZE(vm_devices); i-- > 0;) {
+		if (vm->dev_state[i])
+			vm_devices[i]->destroy(vm->dev_state[i]);
+		vm->dev_state[i] = NULL;
+	}
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	guest_mem_free(&vm->mem);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->exit_evt >= 0)
+		close(vm->exit_evt);
+	vm->vm_fd = vm->kvm_fd = vm->exit_evt = -1;
+	bus_free(&vm->pio);
+	bus_free(&vm->mmio);
+	pthread_mutex_destroy(&vm->irq_lock);
+}

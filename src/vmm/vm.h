@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One boot of one virtual machine: the KVM VM, its RAM, buses, devices and
+ * vCPUs. A guest reboot destroys this object and builds a new one from the
+ * same configuration; what must survive a reboot (console back ends, CMOS
+ * RAM, the event loop) lives in struct vmm (main.c) and is lent to the VM.
+ */
+#ifndef PHYLLO_VMM_VM_H
+#define PHYLLO_VMM_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "hw/bus.h"
+#include "vmm/config.h"
+#include "vmm/memory.h"
+
+struct chardev;
+struct event_loop;
+struct vcpu;
+
+/* Why the VM stopped running. The first reason reported wins. */
+enum vm_exit {
+	VM_EXIT_NONE = 0,
+	VM_EXIT_POWEROFF, /* ACPI S5: the process exits 0 */
+	VM_EXIT_REBOOT,   /* reset: boot again in the same process */
+	VM_EXIT_ERROR,    /* triple fault or KVM failure: exit non-zero */
+	VM_EXIT_SIGNAL,   /* SIGTERM/SIGINT: shut down */
+};
+
+/* What survives a reboot, owned by main. */
+struct vm_host {
+	struct event_loop *loop;
+	struct chardev *serial;   /* NULL with --serial off */
+	uint8_t *cmos_ram;        /* 128 bytes of battery-backed CMOS */
+	struct timespec start;    /* process start, for boot-time markers */
+};
+
+/* A device: created once per boot, reads only its own config. */
+struct vm;
+struct device_ops {
+	const char *name;
+	int (*create)(struct vm *vm, void **state);
+	void (*destroy)(void *state);
+};
+
+#define VM_MAX_DEVICES 16
+
+struct vm {
+	const struct vm_config *cfg;
+	struct vm_host *host;
+	int kvm_fd, vm_fd;
+	int vcpu_mmap_size;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	struct kvm_cpuid2 *cpuid;
+	struct vcpu *vcpus;
+	unsigned int nr_vcpus;
+	void *dev_state[VM_MAX_DEVICES];
+	_Atomic int exit_reason;
+	int exit_evt; /* eventfd: a vCPU or device asks main to stop the VM */
+	pthread_mutex_t irq_lock;
+};
+
+/* Build the VM (KVM objects, RAM, devices, kernel) without running it. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host);
+/* Start the vCPU threads. */
+int vm_start(struct vm *vm);
+/* Stop and join the vCPU threads (idempotent). */
+void vm_stop(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* Any thread: record why the VM must stop and wake main. */
+void vm_request_exit(struct vm *vm, enum vm_exit reason);
+/* Drive an interrupt line of the in-kernel PIC/IOAPIC. */
+int vm_irq_line(struct vm *vm, uint32_t irq, int level);
+
+#endif

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The whole test suite, as `make check` runs it: unit tests in the release
+# build and again under ASan+UBSan, then the end-to-end suite (one kvmbox
+# boot for all of it). Prints one tally over everything at the end:
+# "N passed, M failed". A skipped test is counted as failed.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$top/build}
+passed=0
+failed=0
+
+# meson test prints "Ok: N", "Fail: N", ... per run; count each kind.
+run_meson() {
+	local dir=$1 label=$2 log
+	log=$(mktemp)
+	echo "== unit tests ($label)"
+	meson test -C "$dir" --suite unit --print-errorlogs >"$log" 2>&1
+	grep -E '^ *[0-9]+/[0-9]+ ' "$log" || cat "$log"
+	local ok fail skip other
+	ok=$(awk '/^Ok:/{print $2}' "$log"); ok=${ok:-0}
+	fail=$(awk '/^Fail:/{print $2}' "$log"); fail=${fail:-0}
+	skip=$(awk '/^Skipped:/{print $2}' "$log"); skip=${skip:-0}
+	other=$(awk '/^(Expected Fail|Unexpected Pass|Timeout):/{s+=$NF} END{print s+0}' "$log")
+	if ! grep -q '^Ok:' "$log"; then
+		echo "unit tests ($label): meson test did not run" >&2
+		cat "$log" >&2
+		fail=$((fail + 1))
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + fail + skip + other))
+	rm -f "$log"
+}
+
+run_meson "$build" release
+run_meson "$build/sanitize" "ASan+UBSan"
+
+echo "== end-to-end tests"
+e2e_log=$(mktemp)
+"$top/tests/e2e/run" 2>&1 | tee "$e2e_log"
+line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' "$e2e_log" | tail -n 1)
+if [ -n "$line" ]; then
+	passed=$((passed + $(echo "$line" | awk '{print $2}')))
+	failed=$((failed + $(echo "$line" | awk '{print $4}')))
+else
+	echo "end-to-end suite did not report a tally" >&2
+	failed=$((failed + 1))
+fi
+rm -f "$e2e_log"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Command-line parsing: Cloud Hypervisor's syntax is accepted, defaults
+ * match theirs, and each kind of bad input gets a message that names the
+ * option and the problem.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "vmm/options.h"
+
+static enum options_result parse(struct vm_config *cfg, char *err, size_t errlen, ...)
+{
+	char *argv[32] = { "phyllo-vmm" };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, errlen);
+	for (char *a; (a = va_arg(ap, char *)) && argc < 31;)
+		argv[argc++] = a;
+	va_end(ap);
+	vm_config_init(cfg);
+	return options_parse(argc, argv, cfg, err, errlen);
+}
+
+static void test_defaults(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", NULL), OPTIONS_RUN);
+	assert_int_equal(cfg.boot_vcpus, 1);
+	assert_int_equal(cfg.memory_size, 512ull << 20);
+	assert_int_equal(cfg.serial.mode, CONSOLE_TTY);
+	assert_int_equal(cfg.console.mode, CONSOLE_OFF);
+	assert_string_equal(cfg.kernel, "k");
+	assert_null(cfg.initramfs);
+	vm_config_free(&cfg);
+}
+
+static void test_full_line(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "/k", "--initramfs", "/i",
+			       "--cmdline", "console=ttyS0 quiet", "--cpus", "boot=4,max=4",
+			       "--memory", "size=5G", "--serial", "file=/tmp/s.log",
+			       "--console", "off", "-v", "-v", "--log-file", "/tmp/l", NULL),
+			 OPTIONS_RUN);
+	assert_int_equal(cfg.boot_vcpus, 4);
+	assert_int_equal(cfg.memory_size, 5ull << 30);
+	assert_int_equal(cfg.serial.mode, CONSOLE_FILE);
+	assert_string_equal(cfg.serial.path, "/tmp/s.log");
+	assert_string_equal(cfg.cmdline, "console=ttyS0 quiet");
+	assert_int_equal(cfg.verbosity, 2);
+	vm_config_free(&cfg);
+}
+
+static void test_sizes(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(parse_size("128M", &v), 0);
+	assert_int_equal(v, 128ull << 20);
+	assert_int_equal(parse_size("4096K", &v), 0);
+	assert_int_equal(v, 4ull << 20);
+	assert_int_equal(parse_size("1073741824", &v), 0);
+	assert_int_equal(v, 1ull << 30);
+	assert_int_equal(parse_size("1g", &v), 0);
+	assert_int_equal(v, 1ull << 30);
+	assert_int_equal(parse_size("12Q", &v), -EINVAL);
+	assert_int_equal(parse_size("", &v), -EINVAL);
+	assert_int_equal(parse_size("-1M", &v), -EINVAL);
+	assert_int_equal(parse_size("M", &v), -EINVAL);
+	assert_int_equal(parse_size("99999999999999999999", &v), -EINVAL);
+	assert_int_equal(parse_size("17179869184T", &v), -EINVAL); /* overflows */
+}
+
+struct bad_case {
+	const char *args[4];
+	const char *needle; /* must appear in the message */
+};
+
+static void test_bad_input(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ { "--cpus", "boot=0" }, "at least one vCPU" },
+		{ { "--cpus", "boot=x" }, "--cpus: invalid boot='x'" },
+		{ { "--cpus", "foo=1" }, "unknown parameter 'foo'" },
+		{ { "--cpus", "boot=4,max=2" }, "max=2 is below boot=4" },
+		{ { "--memory", "size=12Q" }, "--memory: invalid size '12Q'" },
+		{ { "--memory", "size=32M" }, "too little" },
+		{ { "--memory", "hugepages=on" }, "unknown parameter 'hugepages'" },
+		{ { "--serial", "bogus" }, "--serial: invalid mode 'bogus'" },
+		{ { "--serial", "file=" }, "needs a path" },
+		{ { "--console", "tty" }, "--console" },
+		{ { "--frobnicate" }, "unknown option '--frobnicate'" },
+		{ { "--cpus" }, "needs a value" },
+		{ { "stray" }, "unexpected argument 'stray'" },
+	};
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bad_case *c = &cases[i];
+
+		assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", c->args[0],
+				       c->args[1], c->args[2], NULL),
+				 OPTIONS_ERROR);
+		if (!strstr(err, c->needle))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err, c->needle);
+		vm_config_free(&cfg);
+	}
+}
+
+static void test_missing_kernel(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--cpus", "boot=2", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "no --kernel"));
+	vm_config_free(&cfg);
+}
+
+static void test_console_modes(void **state)
+{
+	struct console_config c = { 0 };
+	char err[128];
+
+	(void)state;
+	assert_int_equal(parse_console("pty", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.mode, CONSOLE_PTY);
+	assert_int_equal(parse_console("socket=/tmp/x.sock", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.mode, CONSOLE_SOCKET);
+	assert_string_equal(c.path, "/tmp/x.sock");
+	assert_int_equal(parse_console("null", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.mode, CONSOLE_NULL);
+	assert_null(c.path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_line),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_missing_kernel),
+		cmocka_unit_test(test_console_modes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
