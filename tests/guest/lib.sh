@@ -40,9 +40,9 @@ ensure_pkgs() {
 	echo "installing Debian packages: ${missing[*]}" >&2
 	local log
 	log=$(mktemp)
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
-		if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+	local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -qq --no-install-recommends)
+	if ! "${apt[@]}" install "${missing[@]}" >"$log" 2>&1; then
+		if ! { apt-get update -qq && "${apt[@]}" install "${missing[@]}"; } >"$log" 2>&1; then
 			tail -n 20 "$log" >&2
 			rm -f "$log"
 			echo "could not install: ${missing[*]}" >&2
