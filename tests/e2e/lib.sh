@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Helpers for the end-to-end tests (tests/e2e/t-*.sh), which source this
+# file: `. "$(dirname "$0")/lib.sh"`. tests/e2e/run runs each test with bash
+# inside tools/kvmbox, cwd = the repo top, and these variables set:
+#   PHYLLO_TOP    the repo top          PHYLLO_BUILD  the meson build dir
+#   PHYLLO_GUEST  build/guest           PHYLLO_VMM    build/phyllo-vmm
+#   PHYLLO_TMP    a scratch directory of this test, removed afterwards
+# A test exits 0 to pass, 1 to fail; 77 means skipped, which the runner
+# counts as a failure. This file sets no shell options (no set -e): a test
+# that wants them sets them itself, so `cmd; status=$?` works as written.
+
+: "${PHYLLO_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${PHYLLO_BUILD:=$PHYLLO_TOP/build}"
+: "${PHYLLO_GUEST:=$PHYLLO_BUILD/guest}"
+: "${PHYLLO_VMM:=$PHYLLO_BUILD/phyllo-vmm}"
+if [[ -z "${PHYLLO_TMP:-}" ]]; then
+	PHYLLO_TMP=$(mktemp -d)
+	trap 'rm -rf "$PHYLLO_TMP"' EXIT
+fi
+export PHYLLO_TOP PHYLLO_BUILD PHYLLO_GUEST PHYLLO_VMM PHYLLO_TMP
+
+# fail MSG: the test fails with MSG.
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# skip MSG: the test cannot run here (reported as a failure all the same).
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+# note MSG: a line for the log.
+note() { echo "# $*"; }
+
+# expect_line FILE REGEX: FILE has a line matching the extended REGEX.
+expect_line() {
+	local file=$1 re=$2
+	[[ -f "$file" ]] || fail "expected a line matching /$re/ in $file, which does not exist"
+	if ! grep -Eq -- "$re" "$file"; then
+		echo "--- last 30 lines of $file:" >&2
+		tail -n 30 "$file" >&2
+		fail "expected a line matching /$re/ in $file"
+	fi
+}
+
+# wait_line FILE REGEX SECONDS: waits until FILE has a line matching REGEX;
+# returns 1 after SECONDS without one. For tests that talk to a running VM.
+wait_line() {
+	local file=$1 re=$2 end=$((SECONDS + $3))
+	while ((SECONDS < end)); do
+		grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# run_vmm TIMEOUT LOG ARGS...: runs $PHYLLO_VMM ARGS... for at most TIMEOUT
+# seconds, stdout and stderr to LOG; returns its status (124 on timeout).
+# Under set -e write `rc=0; run_vmm ... || rc=$?` to look at the status.
+run_vmm() {
+	local t=$1 log=$2
+	shift 2
+	[[ -x "$PHYLLO_VMM" ]] || fail "no VMM at $PHYLLO_VMM (build it first)"
+	timeout -k 5 "$t" "$PHYLLO_VMM" "$@" >"$log" 2>&1
+}
+
+# secs_since START: seconds since START (a $EPOCHREALTIME), e.g. "12.3".
+secs_since() {
+	local a=${1/./} b=${EPOCHREALTIME/./}
+	printf '%d.%01d' $(((b - a) / 1000000)) $((((b - a) % 1000000) / 100000))
+}
