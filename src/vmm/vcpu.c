@@ -219,5 +219,12 @@ void vcpu_kick_and_join(struct vcpu *vcpu)
 	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 	pthread_join(vcpu->thread, NULL);
 	vcpu->running = false;
+	if (log_get_level() >= LOG_DEBUG) {
+		struct kvm_regs regs;
+
+		if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0)
+			pr_debug("vCPU %u stopped at RIP 0x%llx", vcpu->id,
+				 (unsigned long long)regs.rip);
+	}
 	vcpu->run->immediate_exit = 0;
 }

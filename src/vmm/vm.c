@@ -219,6 +219,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host)
 	ret = build_acpi(vm, err, sizeof(err));
 	if (ret < 0)
 		goto fail;
+	x86_write_reset_vector(&vm->mem);
 	ret = x86_load_kernel(&vm->mem, &req, &entry, err, sizeof(err));
 	if (ret < 0)
 		goto fail;

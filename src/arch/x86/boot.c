@@ -164,6 +164,21 @@ unsigned int x86_e820_map(const struct guest_mem *mem, struct e820_entry *map, u
 	return n;
 }
 
+void x86_write_reset_vector(struct guest_mem *mem)
+{
+	static const uint8_t stub[] = {
+		0xb0, ACPI_RESET_VALUE,                  /* mov al, RESET_VALUE */
+		0xba, ACPI_RESET_PORT & 0xff, ACPI_RESET_PORT >> 8, /* mov dx, port */
+		0xee,                                    /* out dx, al */
+		0xf4,                                    /* hlt */
+		0xeb, 0xfd,                              /* jmp hlt */
+	};
+	uint8_t *dst = guest_mem_ptr(mem, RESET_VECTOR_ADDR, 16);
+
+	memset(dst, 0xf4, 16);
+	memcpy(dst, stub, sizeof(stub));
+}
+
 /* Identity-map the first 4 GiB with 2 MiB pages for the 64-bit entry. */
 static void write_page_tables(struct guest_mem *mem)
 {

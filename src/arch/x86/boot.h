@@ -32,6 +32,13 @@ struct boot_request {
 int x86_load_kernel(struct guest_mem *mem, const struct boot_request *req,
 		    struct boot_entry *out, char *err, size_t errlen);
 
+/*
+ * Put a firmware-style reset vector at 0xffff0 that pulls our ACPI reset
+ * line. Linux reboots through it when it picks the "BIOS" method (its
+ * default on HW-reduced ACPI without EFI), jumping to F000:FFF0 in real mode.
+ */
+void x86_write_reset_vector(struct guest_mem *mem);
+
 /* The e820 map for this RAM layout. Returns the number of entries. */
 struct e820_entry {
 	uint64_t addr;

@@ -21,7 +21,8 @@
 #define CMDLINE_MAX 0x10000
 #define EBDA_START 0x9fc00
 #define ACPI_TABLES_ADDR 0xe0000 /* RSDP first: Linux also scans here */
-#define ACPI_TABLES_SIZE 0x20000
+#define ACPI_TABLES_SIZE 0x10000
+#define RESET_VECTOR_ADDR 0xffff0  /* where a CPU reset starts: F000:FFF0 */
 #define KERNEL_LOAD_ADDR 0x100000
 
 #define IOAPIC_ADDR 0xfec00000u

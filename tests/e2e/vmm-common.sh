@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the t-vmm-*.sh tests: boot the test guest with phyllo-vmm and
+# check the guest's "PHYLLO ..." report lines. Sourced after lib.sh.
+
+GUEST_CMDLINE_BASE="console=ttyS0 quiet"
+
+# boot_guest LOG MODE [VMM ARGS...]: boot the bzImage with the initramfs.
+boot_guest() {
+	local log=$1 mode=$2
+	shift 2
+	run_vmm 240 "$log" --kernel "$PHYLLO_GUEST/vmlinuz" \
+		--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" \
+		--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=$mode" "$@" </dev/null
+}
+
+# report_value LOG KEY: the value of the guest's "PHYLLO KEY value" line.
+report_value() {
+	tr -d '\r' <"$1" | sed -n "s/^PHYLLO $2 //p" | head -n 1
+}
+
+# check_boot CPUS MEM_MIB [VMM ARGS...]: boot, expect CPUS vCPUs and about
+# MEM_MIB of memory in the guest, and a clean power-off (status 0).
+check_boot() {
+	local cpus=$1 mib=$2 log status got_cpus got_kb want_kb
+	shift 2
+	log=$(test_log "boot-$cpus-$mib")
+	boot_guest "$log" poweroff --cpus "boot=$cpus" --memory "size=${mib}M" "$@"
+	status=$?
+	[ "$status" -eq 0 ] || fail "phyllo-vmm exited $status (expected 0 after power-off)"
+	expect_line "$log" '^PHYLLO BOOT-OK'
+	got_cpus=$(report_value "$log" CPUS)
+	[ "$got_cpus" = "$cpus" ] || fail "guest counts '$got_cpus' CPUs, expected $cpus"
+	got_kb=$(report_value "$log" MEM-KB)
+	want_kb=$((mib * 1024))
+	# MemTotal is RAM less what the kernel reserves: between 75% and 100%.
+	[ -n "$got_kb" ] && [ "$got_kb" -le "$want_kb" ] && [ "$got_kb" -ge $((want_kb * 3 / 4)) ] ||
+		fail "guest MemTotal is '$got_kb' kB, expected a little under $want_kb kB"
+	echo "ok: $cpus vCPUs, ${mib} MiB: guest sees $got_cpus CPUs and $got_kb kB"
+}
+
+# test_log NAME: a log file path for this test.
+test_log() {
+	echo "${PHYLLO_LOGDIR:-$PHYLLO_BUILD/e2e-logs}/$(basename "$0" .sh)-$1.log"
+}
