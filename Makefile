@@ -11,7 +11,7 @@
 BUILD ?= build
 SANITIZE_BUILD ?= $(BUILD)/sanitize
 
-.PHONY: all deps build sanitize guest demo check unit e2e clean
+.PHONY: all deps build sanitize guest demo check unit e2e clean bench
 
 all: build
 
@@ -42,3 +42,6 @@ check: build sanitize guest
 
 clean:
 	rm -rf $(BUILD)
+
+bench: build guest
+	@tools/kvmbox -- bench/boot/run.py
