@@ -5,9 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vmm-common.sh"
 log=$(test_log stdin)
-fifo=$(mktemp -u)
+fifo=$PHYLLO_TMP/stdin.fifo
 mkfifo "$fifo"
-trap 'rm -f "$fifo"' EXIT
 "$PHYLLO_VMM" --kernel "$PHYLLO_GUEST/vmlinuz" --initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" \
 	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=echo" --memory size=256M \
 	<"$fifo" >"$log" 2>&1 &

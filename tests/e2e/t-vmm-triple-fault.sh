@@ -5,8 +5,7 @@
 # ELF whose first instruction is ud2 with no usable IDT.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vmm-common.sh"
-elf=$(mktemp)
-trap 'rm -f "$elf"' EXIT
+elf=$PHYLLO_TMP/triple.elf
 python3 - "$elf" <<'PY'
 import struct, sys
 entry = 0x100000
