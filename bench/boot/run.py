@@ -63,7 +63,7 @@ def rss_excluding_guest(pid, guest_bytes):
 def one_boot(cmd, guest_bytes, timeout=300):
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
+                         stderr=subprocess.DEVNULL, start_new_session=True)
     buf = b""
     wall = uptime = rss = None
     try:
@@ -85,7 +85,7 @@ def one_boot(cmd, guest_bytes, timeout=300):
                 uptime = float(m.group(1))
                 break
     finally:
-        p.kill()
+        os.killpg(p.pid, signal.SIGKILL)
         p.wait()
     if wall is None or uptime is None:
         raise RuntimeError(f"{cmd[0]} did not reach user space:\n{buf[-2000:].decode(errors='replace')}")
@@ -95,9 +95,11 @@ def one_boot(cmd, guest_bytes, timeout=300):
 def first_kvm_run(cmd, timeout=300):
     with tempfile.NamedTemporaryFile(suffix=".strace") as tr:
         t0 = time.time()
+        # A session of its own: killing strace alone would leave the traced
+        # VMM running, so the whole process group is killed below.
         p = subprocess.Popen(["strace", "-f", "-ttt", "-e", "trace=ioctl", "-o", tr.name] + cmd,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         found = None
         while time.monotonic() < deadline and found is None:
@@ -107,7 +109,7 @@ def first_kvm_run(cmd, timeout=300):
                     if "KVM_RUN" in line:
                         found = float(line.split()[1]) - t0
                         break
-        p.send_signal(signal.SIGKILL)
+        os.killpg(p.pid, signal.SIGKILL)
         p.wait()
         if found is None:
             raise RuntimeError(f"no KVM_RUN seen for {cmd[0]}")

@@ -97,32 +97,40 @@ int bus_unregister(struct bus *bus, uint64_t base)
 
 bool bus_access(struct bus *bus, uint64_t addr, void *data, unsigned int size, bool is_write)
 {
-	const struct bus_range *r = NULL;
+	struct bus_range r;
+	bool found = false;
 	size_t i;
 
+	/*
+	 * Copy the range and drop the lock before calling the device: a device
+	 * may itself change this bus (a PCI config write through ECAM moves a
+	 * BAR), and devices outlive every access (they go away only after the
+	 * vCPUs have stopped), so a stale copy is harmless.
+	 */
 	pthread_rwlock_rdlock(&bus->lock);
 	i = bus_lower_bound(bus, addr);
 	if (i < bus->nr && bus->ranges[i].base <= addr &&
-	    addr + size <= bus->ranges[i].base + bus->ranges[i].len)
-		r = &bus->ranges[i];
-	if (r) {
-		if (is_write) {
-			if (r->ops->write)
-				r->ops->write(r->opaque, addr - r->base, data, size);
-		} else if (r->ops->read) {
-			r->ops->read(r->opaque, addr - r->base, data, size);
-		} else {
-			memset(data, 0xff, size);
-		}
+	    addr + size <= bus->ranges[i].base + bus->ranges[i].len) {
+		r = bus->ranges[i];
+		found = true;
 	}
 	pthread_rwlock_unlock(&bus->lock);
-	if (!r) {
+	if (!found) {
 		if (!is_write)
 			memset(data, 0xff, size);
 		pr_debug("%s bus: unclaimed %s of %u bytes at 0x%llx", bus->name,
 			 is_write ? "write" : "read", size, (unsigned long long)addr);
+		return false;
 	}
-	return r != NULL;
+	if (is_write) {
+		if (r.ops->write)
+			r.ops->write(r.opaque, addr - r.base, data, size);
+	} else if (r.ops->read) {
+		r.ops->read(r.opaque, addr - r.base, data, size);
+	} else {
+		memset(data, 0xff, size);
+	}
+	return true;
 }
 
 uint64_t bus_data_get(const void *data, unsigned int size)

@@ -4,8 +4,10 @@
  *
  * A bus is a sorted array of non-overlapping [base, base+len) ranges, each
  * with an ops struct and the device's own state. Lookups take a read lock,
- * so every vCPU dispatches in parallel; registration (boot, later PCI BAR
- * moves) takes the write lock. Devices serialize their own state.
+ * so every vCPU dispatches in parallel; registration (boot, PCI BAR moves)
+ * takes the write lock. The device is called after the lock is dropped, so
+ * it may register or unregister ranges itself. Devices serialize their own
+ * state.
  */
 #ifndef PHYLLO_HW_BUS_H
 #define PHYLLO_HW_BUS_H

@@ -136,6 +136,26 @@ fail:
 	return -errno;
 }
 
+static int setup_pci(struct vm *vm, char *err, size_t errlen)
+{
+	uint64_t ram_top = MEM_4G + vm->mem.high_size;
+	struct pci_window win = {
+		.ecam_base = PCI_ECAM_BASE,
+		.mmio32_base = PCI_MMIO32_BASE,
+		.mmio32_size = PCI_MMIO32_END - PCI_MMIO32_BASE,
+		.mmio64_base = (ram_top + (1ull << 30) - 1) & ~((1ull << 30) - 1),
+		.mmio64_size = PCI_MMIO64_SIZE,
+	};
+	int ret = pci_root_init(&vm->pci, &vm->pio, &vm->mmio, &win);
+
+	if (ret < 0) {
+		snprintf(err, errlen, "setting up PCI failed: %s", strerror(-ret));
+		return ret;
+	}
+	vm->pci_ready = true;
+	return 0;
+}
+
 static int build_acpi(struct vm *vm, char *err, size_t errlen)
 {
 	struct acpi_layout l = {
@@ -149,6 +169,13 @@ static int build_acpi(struct vm *vm, char *err, size_t errlen)
 		.reset_value = ACPI_RESET_VALUE,
 		.serial_port = vm->cfg->serial.mode != CONSOLE_OFF ? 0x3f8 : 0,
 		.serial_irq = 4,
+		.pci_ecam_base = PCI_ECAM_BASE,
+		.pci_bus_start = 0,
+		.pci_bus_end = 0,
+		.pci_mmio32_base = vm->pci.mmio32_base,
+		.pci_mmio32_size = vm->pci.mmio32_end - vm->pci.mmio32_base,
+		.pci_mmio64_base = vm->pci.mmio64_base,
+		.pci_mmio64_size = vm->pci.mmio64_end - vm->pci.mmio64_base,
 	};
 	void *buf = guest_mem_ptr(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
 	ssize_t n = acpi_build_tables(buf, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, &l);
@@ -208,6 +235,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host)
 		goto fail;
 	}
 
+	ret = setup_pci(vm, err, sizeof(err));
+	if (ret < 0)
+		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++) {
 		ret = vm_devices[i]->create(vm, &vm->dev_state[i]);
 		if (ret < 0) {
@@ -298,6 +328,9 @@ void vm_destroy(struct vm *vm)
 	if (vm->exit_evt >= 0)
 		close(vm->exit_evt);
 	vm->vm_fd = vm->kvm_fd = vm->exit_evt = -1;
+	if (vm->pci_ready)
+		pci_root_free(&vm->pci);
+	vm->pci_ready = false;
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	pthread_mutex_destroy(&vm->irq_lock);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "hw/bus.h"
+#include "pci/pci.h"
 #include "vmm/config.h"
 #include "vmm/memory.h"
 
@@ -56,6 +57,8 @@ struct vm {
 	int vcpu_mmap_size;
 	struct guest_mem mem;
 	struct bus pio, mmio;
+	struct pci_root pci;
+	bool pci_ready;
 	struct kvm_cpuid2 *cpuid;
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;

@@ -37,6 +37,8 @@ check_boot() {
 	[ -n "$got_kb" ] && [ "$got_kb" -le "$want_kb" ] &&
 		[ "$got_kb" -ge $((want_kb * 97 / 100 - 65536)) ] ||
 		fail "guest MemTotal is '$got_kb' kB, expected a little under $want_kb kB"
+	# The PCI host bridge (Q35 IDs) is found through ECAM/0xCF8.
+	expect_line "$log" '^PHYLLO PCI .*00\.0=8086:29c0'
 	echo "ok: $cpus vCPUs, ${mib} MiB: guest sees $got_cpus CPUs and $got_kb kB"
 }
 

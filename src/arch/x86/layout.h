@@ -25,6 +25,12 @@
 #define RESET_VECTOR_ADDR 0xffff0  /* where a CPU reset starts: F000:FFF0 */
 #define KERNEL_LOAD_ADDR 0x100000
 
+/* PCI: ECAM for bus 0 at the bottom of the hole, then the 32-bit BAR window. */
+#define PCI_ECAM_BASE 0xc0000000ull
+#define PCI_MMIO32_BASE 0xd0000000ull
+#define PCI_MMIO32_END 0xfec00000ull
+#define PCI_MMIO64_SIZE (32ull << 30) /* placed after RAM, 1 GiB aligned */
+
 #define IOAPIC_ADDR 0xfec00000u
 #define LAPIC_ADDR 0xfee00000u
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000u /* one page, for VMX real mode */
