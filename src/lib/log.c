@@ -55,3 +55,14 @@ bool log_broken_belief(const char *expr, const char *file, int line)
 	log_msg(LOG_ERROR, "internal error: %s is false at %s:%d", expr, file, line);
 	return true;
 }
+
+void errbuf_set(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}

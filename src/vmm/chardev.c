@@ -49,17 +49,6 @@ static int make_raw(int fd, bool save)
 	return tcsetattr(fd, TCSANOW, &t) < 0 ? -errno : 0;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void chardev_on_input(void *opaque, uint32_t events);
 
 static void update_polling(struct chardev *chr)
@@ -146,7 +135,7 @@ static int open_socket(struct chardev *chr, const char *path, char *err, size_t 
 	int fd;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
-		set_err(err, errlen, "socket path '%s' is too long", path);
+		errbuf_set(err, errlen, "socket path '%s' is too long", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(addr.sun_path, path);
@@ -156,7 +145,7 @@ static int open_socket(struct chardev *chr, const char *path, char *err, size_t 
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
 		int ret = -errno;
 
-		set_err(err, errlen, "cannot listen on '%s': %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot listen on '%s': %s", path, strerror(errno));
 		close(fd);
 		return ret;
 	}
@@ -170,7 +159,7 @@ static int open_pty(struct chardev *chr, char *err, size_t errlen)
 	const char *name;
 
 	if (fd < 0 || grantpt(fd) < 0 || unlockpt(fd) < 0 || !(name = ptsname(fd))) {
-		set_err(err, errlen, "cannot create a pty: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot create a pty: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -EIO;
@@ -208,7 +197,7 @@ int chardev_open(struct chardev *chr, const struct console_config *cfg,
 		chr->out_fd = open(cfg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (chr->out_fd < 0) {
 			ret = -errno;
-			set_err(err, errlen, "cannot open '%s': %s", cfg->path, strerror(errno));
+			errbuf_set(err, errlen, "cannot open '%s': %s", cfg->path, strerror(errno));
 		}
 		return ret;
 	case CONSOLE_PTY:

@@ -59,17 +59,6 @@ void vm_config_free(struct vm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
@@ -160,12 +149,12 @@ int parse_console(const char *s, struct console_config *out, char *err, size_t e
 		mode = CONSOLE_SOCKET;
 		path = s + 7;
 	} else {
-		set_err(err, errlen, "invalid mode '%s' (expected off, null, tty, pty, "
+		errbuf_set(err, errlen, "invalid mode '%s' (expected off, null, tty, pty, "
 			"file=PATH or socket=PATH)", s);
 		return -EINVAL;
 	}
 	if (!*path) {
-		set_err(err, errlen, "'%s' needs a path", s);
+		errbuf_set(err, errlen, "'%s' needs a path", s);
 		return -EINVAL;
 	}
 	free(out->path);
@@ -187,7 +176,7 @@ static int parse_cpus(char *arg, struct vm_config *cfg, char *err, size_t errlen
 			unsigned int n;
 
 			if (parse_uint(val, 65535, &n) < 0) {
-				set_err(err, errlen, "--cpus: invalid %s='%s' (a whole number)",
+				errbuf_set(err, errlen, "--cpus: invalid %s='%s' (a whole number)",
 					key, val ? val : "");
 				return -EINVAL;
 			}
@@ -195,17 +184,17 @@ static int parse_cpus(char *arg, struct vm_config *cfg, char *err, size_t errlen
 			if (!strcmp(key, "boot"))
 				cfg->boot_vcpus = n;
 			else if (n < cfg->boot_vcpus) {
-				set_err(err, errlen, "--cpus: max=%u is below boot=%u",
+				errbuf_set(err, errlen, "--cpus: max=%u is below boot=%u",
 					n, cfg->boot_vcpus);
 				return -EINVAL;
 			}
 		} else {
-			set_err(err, errlen, "--cpus: unknown parameter '%s' (supported: boot, max)", key);
+			errbuf_set(err, errlen, "--cpus: unknown parameter '%s' (supported: boot, max)", key);
 			return -EINVAL;
 		}
 	}
 	if (cfg->boot_vcpus == 0) {
-		set_err(err, errlen, "--cpus: boot=0, a VM needs at least one vCPU");
+		errbuf_set(err, errlen, "--cpus: boot=0, a VM needs at least one vCPU");
 		return -EINVAL;
 	}
 	return 0;
@@ -220,7 +209,7 @@ static int parse_memory(char *arg, struct vm_config *cfg, char *err, size_t errl
 			continue; /* "--memory 1G" */
 		if (!strcmp(key, "size")) {
 			if (parse_size(val, &cfg->memory_size) < 0) {
-				set_err(err, errlen, "--memory: invalid size '%s' "
+				errbuf_set(err, errlen, "--memory: invalid size '%s' "
 					"(a number with an optional K, M, G or T suffix)",
 					val ? val : "");
 				return -EINVAL;
@@ -228,16 +217,16 @@ static int parse_memory(char *arg, struct vm_config *cfg, char *err, size_t errl
 		} else if (!strcmp(key, "shared")) {
 			/* Guest RAM is always a shared memfd; accept on/off for compatibility. */
 			if (!val || (strcmp(val, "on") && strcmp(val, "off"))) {
-				set_err(err, errlen, "--memory: shared must be on or off");
+				errbuf_set(err, errlen, "--memory: shared must be on or off");
 				return -EINVAL;
 			}
 		} else {
-			set_err(err, errlen, "--memory: unknown parameter '%s' (supported: size, shared)", key);
+			errbuf_set(err, errlen, "--memory: unknown parameter '%s' (supported: size, shared)", key);
 			return -EINVAL;
 		}
 	}
 	if (cfg->memory_size < VM_MIN_MEMORY) {
-		set_err(err, errlen, "--memory: size=%" PRIu64 "M is too little, "
+		errbuf_set(err, errlen, "--memory: size=%" PRIu64 "M is too little, "
 			"the minimum is %lluM", cfg->memory_size >> 20, VM_MIN_MEMORY >> 20);
 		return -EINVAL;
 	}
@@ -306,12 +295,12 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 			ret = parse_console(optarg, c == OPT_SERIAL ? &cfg->serial : &cfg->console,
 					    sub, sizeof(sub));
 			if (ret < 0) {
-				set_err(err, errlen, "%s: %s",
+				errbuf_set(err, errlen, "%s: %s",
 					c == OPT_SERIAL ? "--serial" : "--console", sub);
 				return OPTIONS_ERROR;
 			}
 			if (c == OPT_CONSOLE && cfg->console.mode != CONSOLE_OFF) {
-				set_err(err, errlen, "--console: only 'off' is supported until "
+				errbuf_set(err, errlen, "--console: only 'off' is supported until "
 					"virtio-console exists; use --serial for the console");
 				return OPTIONS_ERROR;
 			}
@@ -320,23 +309,23 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		case 'h': fputs(options_usage, stdout); return OPTIONS_EXIT_OK;
 		case 'V': printf("phyllo-vmm %s\n", PHYLLOME_VERSION); return OPTIONS_EXIT_OK;
 		case ':':
-			set_err(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			errbuf_set(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 			return OPTIONS_ERROR;
 		default:
-			set_err(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
+			errbuf_set(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
 			return OPTIONS_ERROR;
 		}
 		if (ret < 0) {
-			set_err(err, errlen, "out of memory");
+			errbuf_set(err, errlen, "out of memory");
 			return OPTIONS_ERROR;
 		}
 	}
 	if (optind < argc) {
-		set_err(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+		errbuf_set(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
 		return OPTIONS_ERROR;
 	}
 	if (!cfg->kernel) {
-		set_err(err, errlen, "no --kernel given: nothing to boot (see --help)");
+		errbuf_set(err, errlen, "no --kernel given: nothing to boot (see --help)");
 		return OPTIONS_ERROR;
 	}
 	return OPTIONS_RUN;

@@ -80,17 +80,6 @@ struct hvm_memmap_entry {
 };
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info layout");
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Read a whole file into a new buffer; it must be at most max bytes. */
 static int read_file(const char *what, const char *path, uint64_t max, uint8_t **out,
 		     size_t *len, char *err, size_t errlen)
@@ -103,16 +92,16 @@ static int read_file(const char *what, const char *path, uint64_t max, uint8_t *
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		set_err(err, errlen, "%s: cannot open '%s': %s", what, path, strerror(errno));
+		errbuf_set(err, errlen, "%s: cannot open '%s': %s", what, path, strerror(errno));
 		return ret;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: '%s' is not a regular file", what, path);
+		errbuf_set(err, errlen, "%s: '%s' is not a regular file", what, path);
 		close(fd);
 		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size > max) {
-		set_err(err, errlen, "%s: '%s' (%lld MiB) does not fit in guest memory",
+		errbuf_set(err, errlen, "%s: '%s' (%lld MiB) does not fit in guest memory",
 			what, path, (long long)st.st_size >> 20);
 		close(fd);
 		return -EFBIG;
@@ -127,7 +116,7 @@ static int read_file(const char *what, const char *path, uint64_t max, uint8_t *
 
 		if (n <= 0) {
 			ret = n < 0 ? -errno : -EIO;
-			set_err(err, errlen, "%s: reading '%s' failed", what, path);
+			errbuf_set(err, errlen, "%s: reading '%s' failed", what, path);
 			free(buf);
 			close(fd);
 			return ret;
@@ -202,7 +191,7 @@ static int place_cmdline(struct guest_mem *mem, const char *cmdline, uint32_t ma
 	char *dst = guest_mem_ptr(mem, CMDLINE_ADDR, CMDLINE_MAX);
 
 	if (len > max_len || len >= CMDLINE_MAX) {
-		set_err(err, errlen, "--cmdline: %zu bytes, this kernel accepts at most %u",
+		errbuf_set(err, errlen, "--cmdline: %zu bytes, this kernel accepts at most %u",
 			len, max_len);
 		return -E2BIG;
 	}
@@ -236,7 +225,7 @@ static int place_initramfs(struct guest_mem *mem, const char *path, uint64_t add
 		top = addr_max + 1;
 	start = len > top ? 0 : (top - len) & ~0xfffull;
 	if (len > top || start < kernel_end) {
-		set_err(err, errlen, "--memory: too little memory for the kernel and a "
+		errbuf_set(err, errlen, "--memory: too little memory for the kernel and a "
 			"%zu MiB initramfs (needs at least %llu MiB)", len >> 20,
 			(unsigned long long)((kernel_end + len + (1 << 20) - 1) >> 20) + 1);
 		free(data);
@@ -264,7 +253,7 @@ static int load_bzimage(struct guest_mem *mem, const struct boot_request *req,
 
 	version = get16(img + BP_VERSION);
 	if (version < 0x020c || !(get16(img + BP_XLOADFLAGS) & XLF_KERNEL_64)) {
-		set_err(err, errlen, "--kernel: '%s' uses boot protocol %u.%02u without a "
+		errbuf_set(err, errlen, "--kernel: '%s' uses boot protocol %u.%02u without a "
 			"64-bit entry point (needs 2.12 or later, a 64-bit kernel)",
 			req->kernel, version >> 8, version & 0xff);
 		return -ENOEXEC;
@@ -273,7 +262,7 @@ static int load_bzimage(struct guest_mem *mem, const struct boot_request *req,
 	pm_off = (uint64_t)(setup_sects + 1) * 512;
 	hdr_end = BP_JUMP + 2 + img[BP_JUMP + 1];
 	if (pm_off >= len || hdr_end > 0x1000 || hdr_end > len) {
-		set_err(err, errlen, "--kernel: '%s' is truncated or its setup header is damaged",
+		errbuf_set(err, errlen, "--kernel: '%s' is truncated or its setup header is damaged",
 			req->kernel);
 		return -ENOEXEC;
 	}
@@ -284,7 +273,7 @@ static int load_bzimage(struct guest_mem *mem, const struct boot_request *req,
 	if (get64(img + BP_PREF_ADDRESS) + init_size > kernel_end)
 		kernel_end = get64(img + BP_PREF_ADDRESS) + init_size;
 	if (kernel_end > mem->low_size) {
-		set_err(err, errlen, "--memory: too little memory for this kernel "
+		errbuf_set(err, errlen, "--memory: too little memory for this kernel "
 			"(needs at least %llu MiB)",
 			(unsigned long long)(kernel_end >> 20) + 16);
 		return -ENOMEM;
@@ -366,14 +355,14 @@ static int load_pvh(struct guest_mem *mem, const struct boot_request *req,
 	if (len < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
 	    eh->e_phoff > len || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff) {
-		set_err(err, errlen, "--kernel: '%s' is not a valid x86-64 ELF kernel", req->kernel);
+		errbuf_set(err, errlen, "--kernel: '%s' is not a valid x86-64 ELF kernel", req->kernel);
 		return -ENOEXEC;
 	}
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
 		const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff + i * sizeof(*ph));
 
 		if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset) {
-			set_err(err, errlen, "--kernel: '%s': segment %u lies outside the file",
+			errbuf_set(err, errlen, "--kernel: '%s': segment %u lies outside the file",
 				req->kernel, i);
 			return -ENOEXEC;
 		}
@@ -384,7 +373,7 @@ static int load_pvh(struct guest_mem *mem, const struct boot_request *req,
 		uint8_t *dst = ph->p_filesz <= ph->p_memsz ?
 			guest_mem_ptr(mem, ph->p_paddr, ph->p_memsz) : NULL;
 		if (!dst || ph->p_paddr < KERNEL_LOAD_ADDR) {
-			set_err(err, errlen, "--memory: segment %u of '%s' (0x%llx, %llu KiB) "
+			errbuf_set(err, errlen, "--memory: segment %u of '%s' (0x%llx, %llu KiB) "
 				"does not fit in guest RAM", i, req->kernel,
 				(unsigned long long)ph->p_paddr,
 				(unsigned long long)ph->p_memsz >> 10);
@@ -396,7 +385,7 @@ static int load_pvh(struct guest_mem *mem, const struct boot_request *req,
 			kernel_end = ph->p_paddr + ph->p_memsz;
 	}
 	if (!have_entry) {
-		set_err(err, errlen, "--kernel: '%s' is an ELF file without a PVH entry note "
+		errbuf_set(err, errlen, "--kernel: '%s' is an ELF file without a PVH entry note "
 			"(XEN_ELFNOTE_PHYS32_ENTRY); build the kernel with CONFIG_PVH=y",
 			req->kernel);
 		return -ENOEXEC;
@@ -450,7 +439,7 @@ int x86_load_kernel(struct guest_mem *mem, const struct boot_request *req,
 	else if (len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG))
 		ret = load_pvh(mem, req, img, len, out, err, errlen);
 	else {
-		set_err(err, errlen, "--kernel: '%s' is not a kernel: neither a bzImage "
+		errbuf_set(err, errlen, "--kernel: '%s' is not a kernel: neither a bzImage "
 			"nor an ELF vmlinux", req->kernel);
 		ret = -ENOEXEC;
 	}
