@@ -366,13 +366,14 @@ static int virtq_add_segment(struct chain_walk *w, const struct desc_copy *d)
 	w->seen_writable |= writable;
 	if (d->len == 0)
 		return 0;
-	w->total_len += d->len;
-	if (w->total_len > UINT32_MAX)
-		return chain_fail(w, -EOVERFLOW, "chain longer than 4 GiB - 1 bytes");
 	buf = guest_mem_ptr(w->q->mem, d->addr, d->len);
 	if (!buf)
 		return chain_fail(w, -EFAULT, "buffer [0x%llx, +%u) is not in guest RAM",
 				  (unsigned long long)d->addr, d->len);
+	/* Real buffers can still add up past 32 bits: the used ring's len can't. */
+	w->total_len += d->len;
+	if (w->total_len > UINT32_MAX)
+		return chain_fail(w, -EOVERFLOW, "more than 4 GiB - 1 bytes in the chain");
 
 	elem->iov[elem->n_readable + elem->n_writable] =
 		(struct iovec){ .iov_base = buf, .iov_len = d->len };

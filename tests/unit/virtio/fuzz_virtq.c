@@ -50,8 +50,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	/* Malformed rings are the point here: their warnings are noise. */
-	log_set_level(LOG_ERROR);
+	/* Malformed rings are the point here: their warnings are noise, unless
+	 * FUZZ_VIRTQ_VERBOSE asks which ones a corpus reaches. */
+	if (!getenv("FUZZ_VIRTQ_VERBOSE"))
+		log_set_level(LOG_ERROR);
 	if (guest_mem_init(&mem, LOW_RAM + HIGH_RAM) < 0)
 		abort();
 	mem.low_size = LOW_RAM;
