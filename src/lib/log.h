@@ -40,8 +40,21 @@ void errbuf_set(char *buf, size_t len, const char *fmt, ...)
 			log_msg(LOG_DEBUG, __VA_ARGS__);                     \
 	} while (0)
 
-#define ALWAYS(x) ((x) ? true : !log_broken_belief(#x, __FILE__, __LINE__))
-#define NEVER(x) ((x) ? log_broken_belief("!(" #x ")", __FILE__, __LINE__) : false)
+/* Statement expressions (GNU C) so a bare `ALWAYS(x);` is not "unused". */
+#define ALWAYS(x)                                                            \
+	({                                                                   \
+		bool always_ok_ = (x);                                       \
+		if (!always_ok_)                                             \
+			log_broken_belief(#x, __FILE__, __LINE__);           \
+		always_ok_;                                                  \
+	})
+#define NEVER(x)                                                             \
+	({                                                                   \
+		bool never_hit_ = (x);                                       \
+		if (never_hit_)                                              \
+			log_broken_belief("!(" #x ")", __FILE__, __LINE__);  \
+		never_hit_;                                                  \
+	})
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
