@@ -23,6 +23,7 @@
  *   2..3  starting index for both rings (virtq_set_indices), little-endian
  *   4..7  with bit 2: desc, avail, used ring at byte*256 + byte 1's top bits
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -111,6 +112,9 @@ static uint32_t serve(const struct virtq_elem *e)
 	memset(scratch, 0xa5, n);
 	if (virtq_elem_write(e, 0, scratch, n) < 0)
 		abort();
+	/* A byte in the middle: the copy must seek across segments. */
+	if (e->readable_len && virtq_elem_read(e, e->readable_len / 2, scratch, 1) < 0)
+		abort();
 	if (virtq_elem_read(e, e->readable_len, scratch, 1) == 0 ||
 	    virtq_elem_write(e, e->writable_len, scratch, 1) == 0)
 		abort();
@@ -155,6 +159,10 @@ static void run(bool polling, bool hold_one)
 	if (held && !q.broken)
 		virtq_push(&q, &elems[cur ^ 1], serve(&elems[cur ^ 1]));
 	virtq_should_notify(&q);
+	/* A broken queue stays broken and quiet until reset. */
+	if (q.broken && (virtq_pop(&q, &elems[0]) != -EIO || !virtq_enable_notify(&q) ||
+			 virtq_should_notify(&q)))
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

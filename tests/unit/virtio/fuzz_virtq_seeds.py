@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Write the seed corpus of fuzz_virtq: well-formed queues the fuzzer starts
-from, so that it spends its time breaking rings rather than discovering them.
+"""Write the seed corpus of fuzz_virtq: mostly well-formed queues the fuzzer
+starts from, so that it spends its time breaking rings rather than
+discovering them.
 The input format is described at the top of fuzz_virtq.c.
 
 usage: fuzz_virtq_seeds.py OUTDIR
@@ -58,6 +59,10 @@ def main():
                                      [[(0x8000, 16, 0), (0x400, 32, INDIRECT)]],
                                      tables=[(0x400, [(0x9000, 16, WRITE | NEXT, 1),
                                                        (0x9100, 16, WRITE, 0)])]),
+        # Not well-formed: two descriptors looping inside a 2048-entry table
+        # (stopped by the 1024-segment cap), which is hard to find by chance.
+        "indirect-loop": seed(2, INDIRECT_DESC, [[(0x400, 16 * 2048, INDIRECT)]],
+                              tables=[(0x400, [(0x8000, 1, NEXT, 1), (0x8000, 0, NEXT, 0)])]),
         "big-queue": seed(8, EVENT_IDX | INDIRECT_DESC, [blk[:] for _ in range(16)]),
     }
     for name, data in seeds.items():
