@@ -50,9 +50,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	}
 }
 
-bool log_broken_belief(const char *expr, const char *file, int line)
+bool log_broken_belief(const char *belief, const char *file, int line)
 {
-	log_msg(LOG_ERROR, "internal error: %s is false at %s:%d", expr, file, line);
+	log_msg(LOG_ERROR, "internal error: %s at %s:%d", belief, file, line);
 	return true;
 }
 

@@ -25,7 +25,7 @@ enum log_level log_get_level(void);
 int log_set_file(const char *path);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-bool log_broken_belief(const char *expr, const char *file, int line);
+bool log_broken_belief(const char *belief, const char *file, int line);
 /* Format a one-line error message into a caller's buffer (parsers and
  * loaders report problems this way; the caller decides where they go). */
 void errbuf_set(char *buf, size_t len, const char *fmt, ...)
@@ -45,14 +45,14 @@ void errbuf_set(char *buf, size_t len, const char *fmt, ...)
 	({                                                                   \
 		bool always_ok_ = (x);                                       \
 		if (!always_ok_)                                             \
-			log_broken_belief(#x, __FILE__, __LINE__);           \
+			log_broken_belief(#x " is false", __FILE__, __LINE__);         \
 		always_ok_;                                                  \
 	})
 #define NEVER(x)                                                             \
 	({                                                                   \
 		bool never_hit_ = (x);                                       \
 		if (never_hit_)                                              \
-			log_broken_belief("!(" #x ")", __FILE__, __LINE__);  \
+			log_broken_belief(#x " is true", __FILE__, __LINE__);  \
 		never_hit_;                                                  \
 	})
 

@@ -30,17 +30,14 @@ static void add_irqchip(struct irq_routing *r, uint32_t gsi, uint32_t chip, uint
 /* Called with r->lock held. */
 static int commit(struct irq_routing *r)
 {
-	struct {
-		struct kvm_irq_routing head;
-		struct kvm_irq_routing_entry entries[IRQ_MAX_ROUTES];
-	} *table;
+	struct kvm_irq_routing *table;
 	int ret = 0;
 
 	/* Too big for a vCPU thread's stack: it lives in the heap briefly. */
-	table = calloc(1, sizeof(*table));
+	table = calloc(1, sizeof(*table) + r->nr * sizeof(r->entries[0]));
 	if (!table)
 		return -ENOMEM;
-	table->head.nr = r->nr;
+	table->nr = r->nr;
 	memcpy(table->entries, r->entries, r->nr * sizeof(r->entries[0]));
 	if (ioctl(r->vm_fd, KVM_SET_GSI_ROUTING, table) < 0)
 		ret = -errno;

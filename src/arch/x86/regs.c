@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 
 #include "arch/x86/layout.h"
+#include "lib/log.h"
 
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_SYSENTER_CS 0x174
@@ -57,25 +58,25 @@ int x86_vcpu_init_common(int vcpu_fd)
 		{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
 		{ MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WB },
 	};
-	struct {
-		struct kvm_msrs head;
-		struct kvm_msr_entry entries[16];
-	} m;
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 	struct kvm_lapic_state lapic;
+	struct kvm_msrs *m;
 	uint32_t *lvt;
 	int n;
 
-	memset(&m, 0, sizeof(m));
-	for (size_t i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
-		m.entries[i].index = msrs[i].index;
-		m.entries[i].data = msrs[i].data;
+	m = calloc(1, sizeof(*m) + ARRAY_SIZE(msrs) * sizeof(m->entries[0]));
+	if (!m)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++) {
+		m->entries[i].index = msrs[i].index;
+		m->entries[i].data = msrs[i].data;
 	}
-	m.head.nmsrs = sizeof(msrs) / sizeof(msrs[0]);
-	n = ioctl(vcpu_fd, KVM_SET_MSRS, &m);
+	m->nmsrs = ARRAY_SIZE(msrs);
+	n = ioctl(vcpu_fd, KVM_SET_MSRS, m);
+	free(m);
 	if (n < 0)
 		return -errno;
-	if (n != (int)m.head.nmsrs)
+	if (n != (int)ARRAY_SIZE(msrs))
 		return -EINVAL; /* KVM refused MSR number n */
 	if (ioctl(vcpu_fd, KVM_SET_FPU, &fpu) < 0)
 		return -errno;

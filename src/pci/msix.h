@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MSI-X for our PCI devices: the capability, the vector table and pending
+ * bit array (both inside one of the device's BARs), and delivery through
+ * KVM: each vector owns a GSI routed to its MSI message and an irqfd, so a
+ * device thread raises an interrupt with one eventfd write, no exit.
+ */
+#ifndef PHYLLO_PCI_MSIX_H
+#define PHYLLO_PCI_MSIX_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pci/pci.h"
+#include "vmm/irq.h"
+
+#define MSIX_MAX_VECTORS 64
+#define MSIX_ENTRY_SIZE 16
+#define MSIX_NO_VECTOR 0xffff /* virtio's VIRTIO_MSI_NO_VECTOR */
+
+struct msix_vector {
+	uint32_t addr_lo, addr_hi, data, ctrl;
+	int gsi;
+	int irqfd;
+};
+
+struct msix {
+	struct pci_device *dev;
+	struct irq_routing *irq;
+	pthread_mutex_t lock;
+	uint16_t nr;
+	int cap; /* config space offset of the capability */
+	bool enabled, func_masked;
+	struct msix_vector vec[MSIX_MAX_VECTORS];
+	uint64_t pba;
+};
+
+/* Add the capability; the table and PBA live in bar at table_off/pba_off. */
+int msix_init(struct msix *m, struct pci_device *dev, struct irq_routing *irq, uint16_t nr,
+	      int bar, uint32_t table_off, uint32_t pba_off);
+void msix_free(struct msix *m);
+/* BAR accesses within the table (off relative to the table) and the PBA. */
+void msix_table_read(struct msix *m, uint64_t off, void *data, unsigned int size);
+void msix_table_write(struct msix *m, uint64_t off, const void *data, unsigned int size);
+void msix_pba_read(struct msix *m, uint64_t off, void *data, unsigned int size);
+/* The device's config_written hook must pass writes through here. */
+void msix_config_written(struct msix *m, uint32_t offset, unsigned int size);
+/* Raise vector (any thread). Returns false if MSI-X is off or vector invalid. */
+bool msix_notify(struct msix *m, uint16_t vector);
+/* Forget the guest's programming (device reset keeps the capability). */
+void msix_reset(struct msix *m);
+
+#endif
