@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The block layer: disk images as the virtio-blk device sees them.
+ *
+ * A `struct blk` is one open image (raw or qcow2, with its chain of
+ * read-only backing files). The calls are synchronous and thread-safe:
+ * several virtio queues, each on its own I/O thread, may call them at the
+ * same time on one image. Offsets and lengths are bytes; any alignment a
+ * guest must respect (sectors) is the device's business, not ours.
+ *
+ * Every call returns 0 or -errno. Errors about the image itself (a damaged
+ * qcow2 table, a failed host write) are logged with pr_err() naming the
+ * image and what is wrong, and returned as -EIO; the caller only has to
+ * pass the failure on to the guest.
+ *
+ * Images are locked the way QEMU locks them (OFD byte-range locks, see
+ * lock.c), so phyllo-vmm and QEMU never both write one image.
+ */
+#ifndef PHYLLO_BLOCK_BLK_H
+#define PHYLLO_BLOCK_BLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct blk;
+
+enum blk_format {
+	BLK_FORMAT_AUTO = 0,	/* look at the first bytes: qcow2 magic or raw */
+	BLK_FORMAT_RAW,
+	BLK_FORMAT_QCOW2,
+};
+
+struct blk_open_opts {
+	bool readonly;		/* open read-only; writes fail with -EROFS */
+	bool direct;		/* O_DIRECT for aligned data I/O (see blk.c) */
+	int format;		/* enum blk_format */
+	bool no_backing;	/* refuse images that name a backing file */
+};
+
+/* Backing chains deeper than this are refused (loops are caught earlier). */
+#define BLK_MAX_CHAIN_DEPTH 32
+
+/*
+ * Opens PATH. On failure returns -errno and writes a one-line reason into
+ * ERR (which names the file and, for qcow2, the field that is wrong).
+ */
+int blk_open(const char *path, const struct blk_open_opts *o, struct blk **out,
+	     char *err, size_t errlen);
+/* Flushes a writable image and closes it and its backing chain. */
+void blk_close(struct blk *b);
+
+uint64_t blk_size(const struct blk *b);	/* virtual size in bytes */
+bool blk_is_readonly(const struct blk *b);
+const char *blk_format_name(const struct blk *b);	/* "raw" or "qcow2" */
+const char *blk_path(const struct blk *b);
+
+/*
+ * Whole-request I/O: the request [off, off + iov length) must lie inside
+ * the image (-EINVAL otherwise); it is done completely or fails.
+ */
+int blk_read(struct blk *b, uint64_t off, const struct iovec *iov, int iovcnt);
+int blk_write(struct blk *b, uint64_t off, const struct iovec *iov, int iovcnt);
+
+/* Durable: everything written before the call survives a host crash. */
+int blk_flush(struct blk *b);
+
+/*
+ * Discard: the range is deallocated where the format allows and reads as
+ * zeros afterwards (raw: punched hole; qcow2: freed or zero-flagged
+ * clusters, zeros written into partial clusters).
+ */
+int blk_discard(struct blk *b, uint64_t off, uint64_t len);
+
+/*
+ * The range reads as zeros afterwards. MAY_UNMAP lets the image free the
+ * space (as discard does); without it the space stays allocated where the
+ * format can express that.
+ */
+int blk_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_unmap);
+
+/*
+ * Mapping guest ranges to host file extents, for a device that submits its
+ * own asynchronous I/O (io_uring). blk_map() describes the longest prefix of
+ * [off, off + len) that has one kind:
+ *
+ *   BLK_EXTENT_DATA   the bytes live at [host_off, host_off + len) in fd
+ *                     (dio_fd is the O_DIRECT descriptor of the same file
+ *                     or -1; use it only for 4 KiB-aligned I/O). For a
+ *                     write mapping, writing there is all the write takes.
+ *   BLK_EXTENT_ZERO   (reads only) the bytes read as zeros.
+ *   BLK_EXTENT_OTHER  anything else (backing file, compressed cluster, a
+ *                     write that needs allocation): use blk_read/blk_write.
+ *
+ * While mapped, the image frees no cluster, so a DATA extent stays valid.
+ * Every successful blk_map() must be followed by exactly one blk_unmap(),
+ * from any thread, once the I/O on the extent has completed; do not call
+ * other blk_* functions of the same image in between on the same thread
+ * (discard would wait for the unmap).
+ */
+enum blk_extent_kind { BLK_EXTENT_DATA, BLK_EXTENT_ZERO, BLK_EXTENT_OTHER };
+
+struct blk_extent {
+	enum blk_extent_kind kind;
+	int fd;
+	int dio_fd;
+	uint64_t host_off;
+	uint64_t len;
+};
+
+int blk_map(struct blk *b, uint64_t off, uint64_t len, bool write,
+	    struct blk_extent *ext);
+void blk_unmap(struct blk *b);
+
+#endif
