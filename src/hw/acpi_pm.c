@@ -55,7 +55,7 @@ static const struct bus_dev_ops acpi_pm_bus_ops = {
 	.write = acpi_pm_write,
 };
 
-static int acpi_pm_create(struct vm *vm, void **state)
+static int acpi_pm_create(struct vm *vm, void **state, char *err, size_t errlen)
 {
 	_Static_assert(ACPI_SLEEP_STS_PORT == ACPI_SLEEP_CTL_PORT + 1 &&
 		       ACPI_RESET_PORT == ACPI_SLEEP_CTL_PORT + 2, "contiguous ports");

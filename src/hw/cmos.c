@@ -165,7 +165,7 @@ static const struct bus_dev_ops cmos_bus_ops = {
 	.write = cmos_write,
 };
 
-static int cmos_create(struct vm *vm, void **state)
+static int cmos_create(struct vm *vm, void **state, char *err, size_t errlen)
 {
 	struct cmos *c = calloc(1, sizeof(*c));
 	int ret;

@@ -56,7 +56,7 @@ static const struct bus_dev_ops debug_port_bus_ops = {
 	.write = debug_port_write,
 };
 
-static int debug_port_create(struct vm *vm, void **state)
+static int debug_port_create(struct vm *vm, void **state, char *err, size_t errlen)
 {
 	struct debug_port *d = calloc(1, sizeof(*d));
 	int ret;

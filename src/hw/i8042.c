@@ -109,7 +109,7 @@ static const struct bus_dev_ops i8042_bus_ops = {
 	.write = i8042_write,
 };
 
-static int i8042_create(struct vm *vm, void **state)
+static int i8042_create(struct vm *vm, void **state, char *err, size_t errlen)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 	int ret;

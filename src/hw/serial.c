@@ -220,7 +220,7 @@ static void serial_input_ready(void *opaque)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static int serial_create(struct vm *vm, void **state)
+static int serial_create(struct vm *vm, void **state, char *err, size_t errlen)
 {
 	struct serial *s;
 	int ret;

@@ -32,6 +32,7 @@ const char options_usage[] =
 	"  --cmdline STRING      kernel command line\n"
 	"  --cpus boot=N         number of vCPUs (default 1)\n"
 	"  --memory size=SIZE    guest RAM, e.g. 512M, 2G (default 512M, minimum 64M)\n"
+	"  --rng src=PATH        virtio-rng entropy source (default /dev/urandom)\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console: off|tty (default off until virtio-console exists)\n"
 	"  --log-file PATH       write VMM messages to PATH instead of stderr\n"
@@ -45,6 +46,7 @@ void vm_config_init(struct vm_config *cfg)
 	cfg->boot_vcpus = VM_DEFAULT_VCPUS;
 	cfg->memory_size = VM_DEFAULT_MEMORY;
 	cfg->serial.mode = CONSOLE_TTY;
+	cfg->rng_src = strdup("/dev/urandom"); /* like Cloud Hypervisor: always there */
 	cfg->console.mode = CONSOLE_OFF;
 }
 
@@ -53,6 +55,7 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->kernel);
 	free(cfg->initramfs);
 	free(cfg->cmdline);
+	free(cfg->rng_src);
 	free(cfg->serial.path);
 	free(cfg->console.path);
 	free(cfg->log_file);
@@ -246,7 +249,7 @@ static int replace_str(char **dst, const char *src)
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRAMFS, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY,
-	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE,
+	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE, OPT_RNG,
 };
 
 enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
@@ -261,6 +264,7 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+		{ "rng", required_argument, NULL, OPT_RNG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -304,6 +308,13 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 					"virtio-console exists; use --serial for the console");
 				return OPTIONS_ERROR;
 			}
+			break;
+		case OPT_RNG:
+			if (strncmp(optarg, "src=", 4) || !optarg[4] || strchr(optarg, ',')) {
+				errbuf_set(err, errlen, "--rng: expected src=PATH, got '%s'", optarg);
+				return OPTIONS_ERROR;
+			}
+			ret = replace_str(&cfg->rng_src, optarg + 4);
 			break;
 		case 'v': cfg->verbosity++; break;
 		case 'h': fputs(options_usage, stdout); return OPTIONS_EXIT_OK;

@@ -32,10 +32,11 @@
 #define VM_MAX_VCPUS 254
 
 extern const struct device_ops serial_device, i8042_device, cmos_device,
-	acpi_pm_device, debug_port_device;
+	acpi_pm_device, debug_port_device, virtio_rng_device;
 
 static const struct device_ops *const vm_devices[] = {
 	&serial_device, &i8042_device, &cmos_device, &acpi_pm_device, &debug_port_device,
+	&virtio_rng_device,
 };
 _Static_assert(ARRAY_SIZE(vm_devices) <= VM_MAX_DEVICES, "raise VM_MAX_DEVICES");
 
@@ -130,6 +131,7 @@ static int kvm_create_machine(struct vm *vm, char *err, size_t errlen)
 	step = "KVM_CREATE_PIT2";
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		goto fail;
+	irq_routing_init(&vm->irq, vm->vm_fd);
 	return 0;
 fail:
 	snprintf(err, errlen, "%s failed: %s", step, strerror(errno));
@@ -239,10 +241,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host)
 	if (ret < 0)
 		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++) {
-		ret = vm_devices[i]->create(vm, &vm->dev_state[i]);
+		ret = vm_devices[i]->create(vm, &vm->dev_state[i], err, sizeof(err));
 		if (ret < 0) {
-			snprintf(err, sizeof(err), "device %s: %s", vm_devices[i]->name,
-				 strerror(-ret));
+			if (!err[0])
+				snprintf(err, sizeof(err), "device %s: %s", vm_devices[i]->name,
+					 strerror(-ret));
 			goto fail;
 		}
 	}
@@ -328,8 +331,10 @@ void vm_destroy(struct vm *vm)
 	if (vm->exit_evt >= 0)
 		close(vm->exit_evt);
 	vm->vm_fd = vm->kvm_fd = vm->exit_evt = -1;
-	if (vm->pci_ready)
+	if (vm->pci_ready) {
 		pci_root_free(&vm->pci);
+		irq_routing_free(&vm->irq);
+	}
 	vm->pci_ready = false;
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);

@@ -11,12 +11,14 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "hw/bus.h"
 #include "pci/pci.h"
 #include "vmm/config.h"
+#include "vmm/irq.h"
 #include "vmm/memory.h"
 
 struct chardev;
@@ -40,11 +42,15 @@ struct vm_host {
 	struct timespec start;    /* process start, for boot-time markers */
 };
 
-/* A device: created once per boot, reads only its own config. */
+/*
+ * A device: created once per boot, reads only its own config. create()
+ * returns -errno and may put a message naming the problem (the option, the
+ * file) in err; otherwise the VM reports "device NAME: strerror".
+ */
 struct vm;
 struct device_ops {
 	const char *name;
-	int (*create)(struct vm *vm, void **state);
+	int (*create)(struct vm *vm, void **state, char *err, size_t errlen);
 	void (*destroy)(void *state);
 };
 
@@ -57,6 +63,7 @@ struct vm {
 	int vcpu_mmap_size;
 	struct guest_mem mem;
 	struct bus pio, mmio;
+	struct irq_routing irq;
 	struct pci_root pci;
 	bool pci_ready;
 	struct kvm_cpuid2 *cpuid;

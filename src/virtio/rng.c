@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtio-rng: fills the guest's buffers with bytes from the entropy source
+ * (--rng src=PATH, /dev/urandom by default), which the guest's hwrng core
+ * mixes into its pool. One queue, no configuration space.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "virtio/virtio_pci.h"
+#include "vmm/vm.h"
+
+#define RNG_QUEUE_SIZE 256
+#define PCI_CLASS_OTHERS 0xff0000
+
+struct virtio_rng {
+	int fd;
+	struct virtio_pci *vp;
+	struct virtq_elem elem;
+};
+
+static void rng_queue_notify(void *opaque, struct virtio_pci *vp, uint16_t queue)
+{
+	struct virtio_rng *r = opaque;
+	struct virtq *vq = virtio_pci_vq(vp, queue);
+	bool pushed = false;
+	int ret;
+
+	while ((ret = virtq_pop(vq, &r->elem)) > 0) {
+		const struct iovec *iov = virtq_elem_writable(&r->elem);
+		uint32_t written = 0;
+
+		for (uint16_t i = 0; i < r->elem.n_writable; i++) {
+			ssize_t n = read(r->fd, iov[i].iov_base, iov[i].iov_len);
+
+			if (n <= 0)
+				break;
+			written += (uint32_t)n;
+			if ((size_t)n < iov[i].iov_len)
+				break;
+		}
+		virtq_push(vq, &r->elem, written);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_pci_queue_done(vp, queue);
+}
+
+static const struct virtio_dev_ops rng_ops = {
+	.name = "virtio-rng",
+	.device_id = VIRTIO_ID_RNG,
+	.class_code = PCI_CLASS_OTHERS,
+	.nr_queues = 1,
+	.queue_max_size = RNG_QUEUE_SIZE,
+	.queue_notify = rng_queue_notify,
+};
+
+static int rng_create(struct vm *vm, void **state, char *err, size_t errlen)
+{
+	struct virtio_rng *r;
+	int ret;
+
+	*state = NULL;
+	if (!vm->cfg->rng_src)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->fd = open(vm->cfg->rng_src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (r->fd < 0) {
+		ret = -errno;
+		errbuf_set(err, errlen, "--rng: cannot open '%s': %s", vm->cfg->rng_src,
+			   strerror(errno));
+		free(r);
+		return ret;
+	}
+	ret = virtio_pci_create(vm, &rng_ops, r, &r->vp);
+	if (ret < 0) {
+		close(r->fd);
+		free(r);
+		return ret;
+	}
+	*state = r;
+	return 0;
+}
+
+static void rng_destroy(void *state)
+{
+	struct virtio_rng *r = state;
+
+	virtio_pci_destroy(r->vp);
+	close(r->fd);
+	free(r);
+}
+
+const struct device_ops virtio_rng_device = {
+	.name = "virtio-rng",
+	.create = rng_create,
+	.destroy = rng_destroy,
+};

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The virtio 1.x PCI transport (modern only, no legacy I/O BAR).
+ *
+ * A device model (blk, console, rng, ...) fills a struct virtio_dev_ops
+ * and calls virtio_pci_create(); the transport provides the PCI function
+ * (vendor 0x1af4, device 0x1040 + type), the common/notify/ISR/device
+ * configuration regions in BAR 0, MSI-X, feature negotiation, queue setup
+ * through src/virtio/virtq.c, ioeventfds for queue kicks and irqfds for
+ * interrupts. Queue kicks reach the device on the event loop thread.
+ */
+#ifndef PHYLLO_VIRTIO_VIRTIO_PCI_H
+#define PHYLLO_VIRTIO_VIRTIO_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pci/msix.h"
+#include "pci/pci.h"
+#include "virtio/virtq.h"
+
+struct vm;
+
+#define VIRTIO_PCI_MAX_QUEUES 16
+
+#define VIRTIO_F_RING_INDIRECT_DESC 28
+#define VIRTIO_F_RING_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+
+#define VIRTIO_ID_NET 1
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_ID_RNG 4
+
+struct virtio_pci;
+
+struct virtio_dev_ops {
+	const char *name;        /* "virtio-rng": for messages */
+	uint16_t device_id;      /* VIRTIO_ID_* */
+	uint32_t class_code;     /* PCI class for lspci (base << 16 | sub << 8) */
+	uint16_t nr_queues;
+	uint16_t queue_max_size;
+	uint64_t features;       /* device feature bits; the transport adds its own */
+	uint32_t config_size;    /* device-specific config space, bytes */
+	void (*config_read)(void *dev, uint32_t off, void *data, unsigned int size);
+	void (*config_write)(void *dev, uint32_t off, const void *data, unsigned int size);
+	/* A queue was kicked (event loop thread). */
+	void (*queue_notify)(void *dev, struct virtio_pci *vp, uint16_t queue);
+	/* The driver reset the device: drop in-flight work. */
+	void (*reset)(void *dev);
+};
+
+struct virtio_pci {
+	struct pci_device pci;
+	struct msix msix;
+	struct vm *vm;
+	const struct virtio_dev_ops *ops;
+	void *dev;
+	pthread_mutex_t lock;      /* transport state below */
+	uint32_t device_feature_select, driver_feature_select;
+	uint64_t driver_features;
+	uint8_t status;
+	uint8_t config_generation;
+	uint8_t isr;
+	uint16_t queue_select;
+	uint16_t config_msix_vector;
+	struct virtio_pci_queue {
+		uint16_t size;
+		uint16_t msix_vector;
+		bool enabled;
+		uint64_t desc, driver, device;
+		int ioeventfd;     /* -1 until the queue is enabled */
+		uint64_t notify_addr;
+		struct virtq vq;
+	} queues[VIRTIO_PCI_MAX_QUEUES];
+};
+
+/* Create the device's PCI function and put it on the VM's root bus. */
+int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,
+		      struct virtio_pci **out);
+void virtio_pci_destroy(struct virtio_pci *vp);
+/* After pushing used buffers on queue: interrupt the driver if it wants one. */
+void virtio_pci_queue_done(struct virtio_pci *vp, uint16_t queue);
+/* The device found the driver's data unusable: DEVICE_NEEDS_RESET. */
+void virtio_pci_set_needs_reset(struct virtio_pci *vp);
+/* Whether the driver negotiated feature bit. */
+bool virtio_pci_has_feature(struct virtio_pci *vp, unsigned int bit);
+static inline struct virtq *virtio_pci_vq(struct virtio_pci *vp, uint16_t queue)
+{
+	return &vp->queues[queue].vq;
+}
+
+#endif
