@@ -251,12 +251,14 @@ fail:
 /* Puts PREFIX before the message already in ERR. */
 static void err_prefix(char *err, size_t errlen, const char *prefix)
 {
-	char tmp[512];
+	char *tmp;
 
 	if (!err || !errlen)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s", err);
-	blk_seterr(err, errlen, "%s: %s", prefix, tmp);
+	tmp = strdup(err);
+	if (tmp)
+		blk_seterr(err, errlen, "%s: %s", prefix, tmp);
+	free(tmp);
 }
 
 int blk_open(const char *path, const struct blk_open_opts *o, struct blk **out,
@@ -326,11 +328,15 @@ int blk_open_backing(struct blk *overlay, const char *name, int format,
 	if (!path)
 		return -ENOMEM;
 	ret = blk_open_chain(path, true, format, chain, out, err, errlen);
-	if (ret) {
-		char prefix[512];
+	/* Name only the file that failed, not every link above it. */
+	if (ret && !chain->err_named) {
+		char *prefix;
 
-		snprintf(prefix, sizeof(prefix), "backing file %s", path);
-		err_prefix(err, errlen, prefix);
+		if (asprintf(&prefix, "backing file %s", path) >= 0) {
+			err_prefix(err, errlen, prefix);
+			free(prefix);
+		}
+		chain->err_named = true;
 	}
 	free(path);
 	return ret;

@@ -27,6 +27,7 @@ struct blk_chain {
 	ino_t ino[BLK_MAX_CHAIN_DEPTH + 1];
 	bool direct;
 	bool no_backing;
+	bool err_named;		/* the error already names the failing file */
 };
 
 struct blk_driver {

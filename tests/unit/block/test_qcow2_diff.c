@@ -285,6 +285,21 @@ static void compare_whole(struct pair *p, const struct scenario *sc, uint64_t se
 	}
 }
 
+/* Closed by the teardown even when a check fails, so the image locks
+ * of one failed scenario do not fail the next ones. */
+static struct pair open_pair;
+
+static int close_pair(void **state)
+{
+	(void)state;
+	blk_close(open_pair.q);
+	blk_close(open_pair.r);
+	free(open_pair.qbuf);
+	free(open_pair.rbuf);
+	memset(&open_pair, 0, sizeof(open_pair));
+	return 0;
+}
+
 static void run_scenario(void **state)
 {
 	const struct scenario *sc = *state;
@@ -292,7 +307,7 @@ static void run_scenario(void **state)
 	uint64_t rng = seed * 1000003 + sc->size + sc->cluster_size;
 	uint64_t backing_hash = 0;
 	const char *backing;
-	struct pair p;
+	struct pair *p = &open_pair;
 	char opts[128], out[8192];
 
 	bt_require_qemu();
@@ -300,22 +315,19 @@ static void run_scenario(void **state)
 	if (backing)
 		backing_hash = bt_hash_file(backing);
 
-	p.q = bt_open(bt_path("img.qcow2"), false, BLK_FORMAT_QCOW2);
-	p.r = bt_open(bt_path("ref.raw"), false, BLK_FORMAT_RAW);
-	assert_int_equal(blk_size(p.q), sc->size);
-	assert_int_equal(blk_size(p.r), sc->size);
-	p.qbuf = malloc(MiB);
-	p.rbuf = malloc(MiB);
-	assert_non_null(p.qbuf);
-	assert_non_null(p.rbuf);
+	p->q = bt_open(bt_path("img.qcow2"), false, BLK_FORMAT_QCOW2);
+	p->r = bt_open(bt_path("ref.raw"), false, BLK_FORMAT_RAW);
+	assert_int_equal(blk_size(p->q), sc->size);
+	assert_int_equal(blk_size(p->r), sc->size);
+	p->qbuf = malloc(MiB);
+	p->rbuf = malloc(MiB);
+	assert_non_null(p->qbuf);
+	assert_non_null(p->rbuf);
 
-	compare_whole(&p, sc, seed);
-	run_ops(&p, sc, seed, &rng);
-	compare_whole(&p, sc, seed);
-	blk_close(p.q);
-	blk_close(p.r);
-	free(p.qbuf);
-	free(p.rbuf);
+	compare_whole(p, sc, seed);
+	run_ops(p, sc, seed, &rng);
+	compare_whole(p, sc, seed);
+	close_pair(NULL);
 
 	bt_qemu_check_clean(bt_path("img.qcow2"));
 	if (bt_sh(out, sizeof(out), "qemu-img compare -f qcow2 -F raw '%s' '%s'",
@@ -353,6 +365,7 @@ int main(void)
 			.name = scenarios[i].name,
 			.test_func = run_scenario,
 			.initial_state = (void *)&scenarios[i],
+			.teardown_func = close_pair,
 		};
 	}
 	return cmocka_run_group_tests(tests, NULL, report);
