@@ -108,8 +108,12 @@ static int frees_apply(struct qcow2 *s, struct qcow2_frees *f)
 
 /* ---- reading ---- */
 
-/* Decompresses the cluster of entry L2E into OUT (one cluster). */
-static int read_compressed(struct qcow2 *s, uint64_t l2e, uint8_t *out)
+/*
+ * Decompresses the cluster of entry L2E into OUT (one cluster). FILE_SIZE
+ * is the file's size when the entry was read. Returns -EBADMSG for data
+ * that does not inflate, which the caller reports with the lock held.
+ */
+static int read_compressed(struct qcow2 *s, uint64_t l2e, uint64_t file_size, uint8_t *out)
 {
 	uint64_t off, len;
 	z_stream zs = { 0 };
@@ -118,8 +122,10 @@ static int read_compressed(struct qcow2 *s, uint64_t l2e, uint8_t *out)
 
 	qcow2_compressed_range(s, l2e, &off, &len);
 	/* The last sector may be cut short by the end of the file. */
-	if (len > s->file_size - off)
-		len = s->file_size - off;
+	if (NEVER(off >= file_size))
+		return -EIO;
+	if (len > file_size - off)
+		len = file_size - off;
 	in = malloc(len);
 	if (!in)
 		return -ENOMEM;
@@ -138,11 +144,19 @@ static int read_compressed(struct qcow2 *s, uint64_t l2e, uint8_t *out)
 	inflateEnd(&zs);
 	/* Done when the cluster is full; padding may follow the stream. */
 	if (zs.avail_out || (zret != Z_STREAM_END && zret != Z_BUF_ERROR && zret != Z_OK))
-		ret = qcow2_corrupt(s, "compressed cluster at 0x%llx does not decompress",
-				    (unsigned long long)off);
+		ret = -EBADMSG;
 out:
 	free(in);
 	return ret;
+}
+
+static int report_bad_compressed(struct qcow2 *s, uint64_t l2e)
+{
+	uint64_t off, len;
+
+	qcow2_compressed_range(s, l2e, &off, &len);
+	return qcow2_corrupt(s, "compressed cluster at 0x%llx does not decompress",
+			     (unsigned long long)off);
 }
 
 static int read_unallocated(struct qcow2 *s, uint64_t off, const struct iovec *iov,
@@ -180,7 +194,12 @@ static int read_mapped(struct qcow2 *s, const struct qcow2_mapping *m, uint64_t 
 		buf = malloc(s->cluster_size);
 		if (!buf)
 			return -ENOMEM;
-		ret = read_compressed(s, m->l2e, buf);
+		ret = read_compressed(s, m->l2e, m->file_size, buf);
+		if (ret == -EBADMSG) {
+			pthread_mutex_lock(&s->lock);
+			ret = report_bad_compressed(s, m->l2e);
+			pthread_mutex_unlock(&s->lock);
+		}
 		if (!ret)
 			iov_from_buf(iov, iovcnt, skip, buf + (off & (s->cluster_size - 1)),
 				     m->bytes);
@@ -229,6 +248,7 @@ static int qcow2_read(struct blk *b, uint64_t off, const struct iovec *iov,
 static int read_old_cluster(struct qcow2 *s, uint64_t old, uint64_t c_guest, uint8_t *buf)
 {
 	struct iovec iov = { buf, s->cluster_size };
+	int ret;
 
 	switch (qcow2_entry_type(s, old)) {
 	case QCOW2_UNALLOCATED:
@@ -242,25 +262,30 @@ static int read_old_cluster(struct qcow2 *s, uint64_t old, uint64_t c_guest, uin
 	case QCOW2_NORMAL:
 		return blk_data_pread(s->b, old & QCOW2_OFFSET_MASK, buf, s->cluster_size);
 	case QCOW2_COMPRESSED:
-		return read_compressed(s, old, buf);
+		ret = read_compressed(s, old, s->file_size, buf);
+		return ret == -EBADMSG ? report_bad_compressed(s, old) : ret;
 	}
 	return -EIO;
 }
 
-static int write_data(struct qcow2 *s, uint64_t host, const struct iovec *iov,
-		      int iovcnt, uint64_t skip, uint64_t len, struct iovec *scratch)
+/* Refuses (as corruption) a data write that would hit fixed metadata. */
+static int check_data_write(struct qcow2 *s, uint64_t host, uint64_t len)
 {
 	const char *hit = qcow2_overlaps_metadata(s, host, len);
-	int cnt, ret;
 
 	if (hit)
 		return qcow2_corrupt(s, "data write at 0x%llx would overwrite the %s",
 				     (unsigned long long)host, hit);
-	cnt = iov_slice(iov, iovcnt, skip, len, scratch);
-	ret = blk_data_pwritev(s->b, host, scratch, cnt, len);
-	if (!ret)
-		qcow2_note_file_end(s, host + len);
-	return ret;
+	return 0;
+}
+
+/* Called without the lock for in-place writes: touches no metadata. */
+static int write_data(struct qcow2 *s, uint64_t host, const struct iovec *iov,
+		      int iovcnt, uint64_t skip, uint64_t len, struct iovec *scratch)
+{
+	int cnt = iov_slice(iov, iovcnt, skip, len, scratch);
+
+	return blk_data_pwritev(s->b, host, scratch, cnt, len);
 }
 
 /*
@@ -325,10 +350,13 @@ static int write_allocating(struct qcow2 *s, uint64_t off, uint64_t len,
 	if (full_len) {
 		uint64_t c = c_first + full_start * cs;
 
-		ret = write_data(s, host + full_start * cs, iov, iovcnt, skip + (c - off),
-				 full_len, scratch);
+		ret = check_data_write(s, host + full_start * cs, full_len);
+		if (!ret)
+			ret = write_data(s, host + full_start * cs, iov, iovcnt,
+					 skip + (c - off), full_len, scratch);
 		if (ret)
 			goto out;
+		qcow2_note_file_end(s, host + full_start * cs + full_len);
 	}
 	ret = file_datasync(s->b->fd);
 	if (ret)
@@ -374,9 +402,11 @@ static int write_locked_or_not(struct qcow2 *s, uint64_t off, const struct iovec
 			pthread_mutex_lock(&s->lock);
 		ret = s->corrupt ? -EIO : qcow2_map(s, off + done, len - done, &m);
 		if (!ret && m.type == QCOW2_NORMAL && m.copied) {
+			ret = check_data_write(s, m.host, m.bytes);
 			if (!keep_lock)
 				pthread_mutex_unlock(&s->lock);
-			ret = write_data(s, m.host, iov, iovcnt, done, m.bytes, scratch.v);
+			if (!ret)
+				ret = write_data(s, m.host, iov, iovcnt, done, m.bytes, scratch.v);
 		} else {
 			if (!ret)
 				ret = write_allocating(s, off + done, m.bytes, iov, iovcnt,
@@ -653,6 +683,8 @@ static int qcow2_blk_map(struct blk *b, uint64_t off, uint64_t len, bool write,
 	blk_gate_enter_shared(&s->gate);
 	pthread_mutex_lock(&s->lock);
 	ret = qcow2_map(s, off, len, &m);
+	if (!ret && write && (s->corrupt || qcow2_overlaps_metadata(s, m.host, m.bytes)))
+		m.copied = false;	/* let blk_write() refuse it */
 	pthread_mutex_unlock(&s->lock);
 	if (ret)
 		goto release;
@@ -660,7 +692,7 @@ static int qcow2_blk_map(struct blk *b, uint64_t off, uint64_t len, bool write,
 	ext->fd = -1;
 	ext->dio_fd = -1;
 	ext->len = m.bytes;
-	if (m.type == QCOW2_NORMAL && (!write || (m.copied && !s->corrupt))) {
+	if (m.type == QCOW2_NORMAL && (!write || m.copied)) {
 		ext->kind = BLK_EXTENT_DATA;
 		ext->fd = b->fd;
 		ext->dio_fd = b->dio_fd;

@@ -190,7 +190,6 @@ void qcow2_cache_forget(struct qcow2_cache *c, uint64_t offset);
 
 /* qcow2_refcount.c */
 int qcow2_refcount_init(struct qcow2 *s, char *err, size_t errlen);
-int qcow2_refcount_get(struct qcow2 *s, uint64_t cluster, uint64_t *refcount);
 /* Allocates N contiguous clusters with refcount 1; *OFF gets the offset. */
 int qcow2_alloc_clusters(struct qcow2 *s, uint64_t n, uint64_t *off);
 /* Drops one reference from every cluster touching [off, off+len); freed
@@ -204,6 +203,7 @@ struct qcow2_mapping {
 	uint64_t host;		/* QCOW2_NORMAL: host offset of the first byte */
 	bool copied;		/* QCOW2_NORMAL: refcount 1, writable in place */
 	uint64_t l2e;		/* the first cluster's L2 entry */
+	uint64_t file_size;	/* the file's size when mapped */
 };
 enum qcow2_cluster_type qcow2_entry_type(const struct qcow2 *s, uint64_t l2e);
 int qcow2_check_l2_entry(struct qcow2 *s, uint64_t l2e, uint64_t guest_off);

@@ -215,6 +215,7 @@ int qcow2_map(struct qcow2 *s, uint64_t off, uint64_t len, struct qcow2_mapping 
 	int ret;
 
 	memset(m, 0, sizeof(*m));
+	m->file_size = s->file_size;
 	if (len > to_table_end)
 		len = to_table_end;
 	m->type = QCOW2_UNALLOCATED;

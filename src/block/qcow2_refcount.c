@@ -128,23 +128,6 @@ static bool has_block(const struct qcow2 *s, uint64_t r)
 	return r < s->rt_size && s->rt[r];
 }
 
-int qcow2_refcount_get(struct qcow2 *s, uint64_t cluster, uint64_t *refcount)
-{
-	uint64_t r = cluster / s->rb_entries;
-	uint8_t *rb;
-	int ret;
-
-	*refcount = 0;
-	if (!has_block(s, r))
-		return 0;
-	ret = qcow2_cache_get(s, &s->rb_cache, s->rt[r], false, &rb);
-	if (ret)
-		return ret;
-	*refcount = rb_get(rb, s->refcount_order, cluster % s->rb_entries);
-	qcow2_cache_put(&s->rb_cache, rb);
-	return 0;
-}
-
 static void punch_clusters(struct qcow2 *s, uint64_t first, uint64_t n)
 {
 	/* Only space, not correctness: a file system without holes is fine. */

@@ -57,6 +57,9 @@ static const struct scenario scenarios[] = {
 	{ "v3-2M", "1.1", 2 * MiB, 0, BACKING_NONE, true, false, 64 * MiB, 300 },
 	{ "v3-64k-refbits-1", "1.1", 65536, 1, BACKING_NONE, true, false, 16 * MiB, 1500 },
 	{ "v3-4k-refbits-64", "1.1", 4096, 64, BACKING_RAW, false, false, 8 * MiB, 1500 },
+	{ "v3-4k-refbits-2", "1.1", 4096, 2, BACKING_NONE, true, false, 8 * MiB, 800 },
+	{ "v3-512-refbits-8", "1.1", 512, 8, BACKING_QCOW2, false, false, 8 * MiB, 800 },
+	{ "v3-64k-refbits-32", "1.1", 65536, 32, BACKING_NONE, false, true, 16 * MiB, 800 },
 	{ "v3-64k-snapshot", "1.1", 65536, 0, BACKING_NONE, true, true, 16 * MiB, 2000 },
 	{ "v2-4k-snapshot", "0.10", 4096, 0, BACKING_NONE, true, true, 8 * MiB, 2000 },
 	/* Not a whole number of clusters: the last cluster is partly outside. */
