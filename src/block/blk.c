@@ -264,9 +264,12 @@ static void err_prefix(char *err, size_t errlen, const char *prefix)
 int blk_open(const char *path, const struct blk_open_opts *o, struct blk **out,
 	     char *err, size_t errlen)
 {
+	static const struct blk_open_opts defaults;
 	struct blk_chain chain = { 0 };
 	int ret;
 
+	if (!o)
+		o = &defaults;
 	if (err && errlen)
 		err[0] = '\0';
 	chain.direct = o->direct;

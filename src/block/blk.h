@@ -34,7 +34,7 @@ enum blk_format {
 
 struct blk_open_opts {
 	bool readonly;		/* open read-only; writes fail with -EROFS */
-	bool direct;		/* O_DIRECT for aligned data I/O (see blk.c) */
+	bool direct;		/* O_DIRECT for aligned data I/O (see util.c) */
 	int format;		/* enum blk_format */
 	bool no_backing;	/* refuse images that name a backing file */
 };
@@ -43,8 +43,10 @@ struct blk_open_opts {
 #define BLK_MAX_CHAIN_DEPTH 32
 
 /*
- * Opens PATH. On failure returns -errno and writes a one-line reason into
- * ERR (which names the file and, for qcow2, the field that is wrong).
+ * Opens PATH (O may be NULL: writable, buffered, format probed). On failure
+ * returns -errno and writes a one-line reason into ERR, naming the file and,
+ * for qcow2, the field that is wrong; -EBUSY means another process (QEMU or
+ * phyllo-vmm) has the image open in a conflicting way.
  */
 int blk_open(const char *path, const struct blk_open_opts *o, struct blk **out,
 	     char *err, size_t errlen);
@@ -93,11 +95,13 @@ int blk_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_unmap);
  *   BLK_EXTENT_OTHER  anything else (backing file, compressed cluster, a
  *                     write that needs allocation): use blk_read/blk_write.
  *
- * While mapped, the image frees no cluster, so a DATA extent stays valid.
- * Every successful blk_map() must be followed by exactly one blk_unmap(),
- * from any thread, once the I/O on the extent has completed; do not call
- * other blk_* functions of the same image in between on the same thread
- * (discard would wait for the unmap).
+ * A DATA extent is pinned: until blk_unmap(), the image frees no cluster,
+ * so the extent stays valid while the device's I/O on it is in flight.
+ * Call blk_unmap() exactly once per DATA extent, from any thread, when that
+ * I/O has completed; ZERO and OTHER extents hold nothing. While holding a
+ * DATA extent a thread must not wait for the same image's blk_discard()
+ * or blk_write_zeroes() (they wait for the unmap). For raw images every
+ * extent is DATA and unmap costs nothing.
  */
 enum blk_extent_kind { BLK_EXTENT_DATA, BLK_EXTENT_ZERO, BLK_EXTENT_OTHER };
 

@@ -343,9 +343,12 @@ static int write_allocating(struct qcow2 *s, uint64_t off, uint64_t len,
 		if (ret)
 			goto out;
 		iov_to_buf(iov, iovcnt, skip + (w_start - off), buf + (w_start - c), w_end - w_start);
-		ret = qcow2_write_meta(s, host + i * cs, buf, cs);
+		ret = check_data_write(s, host + i * cs, cs);
+		if (!ret)
+			ret = blk_data_pwrite(s->b, host + i * cs, buf, cs);
 		if (ret)
 			goto out;
+		qcow2_note_file_end(s, host + (i + 1) * cs);
 	}
 	if (full_len) {
 		uint64_t c = c_first + full_start * cs;
@@ -381,10 +384,11 @@ out:
 }
 
 /*
- * The whole write. With KEEP_LOCK (zeroing, which already holds the lock
- * and the gate), in-place writes keep the lock too.
+ * A whole write request, run by run. Without KEEP_LOCK the lock is taken
+ * per run and dropped for in-place data I/O; zeroing, which holds the lock
+ * (and the gate, exclusive) already, passes KEEP_LOCK.
  */
-static int write_locked_or_not(struct qcow2 *s, uint64_t off, const struct iovec *iov,
+static int write_request(struct qcow2 *s, uint64_t off, const struct iovec *iov,
 			       int iovcnt, uint64_t len, bool keep_lock,
 			       struct qcow2_frees *frees)
 {
@@ -430,7 +434,7 @@ static int qcow2_write(struct blk *b, uint64_t off, const struct iovec *iov,
 	int ret, ret2;
 
 	blk_gate_enter_shared(&s->gate);
-	ret = write_locked_or_not(s, off, iov, iovcnt, len, false, &frees);
+	ret = write_request(s, off, iov, iovcnt, len, false, &frees);
 	blk_gate_leave_shared(&s->gate);
 	if (frees.n) {
 		/* Even after a failure: the entries written so far are final. */
@@ -473,7 +477,7 @@ static int write_zero_data(struct qcow2 *s, uint64_t off, uint64_t len,
 			iov[cnt++].iov_len = piece;
 			n += piece;
 		}
-		ret = write_locked_or_not(s, off, iov, cnt, n, true, frees);
+		ret = write_request(s, off, iov, cnt, n, true, frees);
 		off += n;
 		len -= n;
 	}

@@ -46,8 +46,8 @@ uint64_t iov_length(const struct iovec *iov, int iovcnt)
 }
 
 /*
- * Calls FN on each piece of [skip, skip+len) of the iovec; the pieces
- * cover the range in order.
+ * Runs BODY with BASE and N set to each piece of bytes [skip, skip+len) of
+ * the iovec, in order.
  */
 #define IOV_FOR_EACH_PIECE(iov, iovcnt, skip, len, base, n, body)            \
 	do {                                                                 \

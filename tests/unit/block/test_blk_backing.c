@@ -204,7 +204,7 @@ static void test_backing_refusals(void **state)
 	      "qemu-img create -q -u -f qcow2 -b base.raw -F vpc r2.qcow2 1M && "
 	      "qemu-img create -q -u -f qcow2 -b nbd://localhost/x -F raw r3.qcow2 1M",
 	      bt_dir());
-	make_base("base.raw", MiB, 4);
+	free(make_base("base.raw", MiB, 4));
 	expect_open_error(bt_path("r1.qcow2"), &o, "missing.raw: cannot open: No such file");
 	expect_open_error(bt_path("r2.qcow2"), &o, "backing file format 'vpc' is not supported");
 	expect_open_error(bt_path("r3.qcow2"), &o, "uses a protocol we do not support");
