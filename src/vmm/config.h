@@ -37,6 +37,7 @@ struct vm_config {
 	char *cmdline;
 	unsigned int boot_vcpus;
 	uint64_t memory_size;
+	bool memory_shared; /* --memory shared=on: memfd-backed RAM */
 	char *rng_src; /* virtio-rng entropy source; NULL: no device */
 	struct console_config serial;
 	struct console_config console;

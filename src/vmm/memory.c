@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Guest RAM. A memfd rather than anonymous memory so that the same pages can
- * later be shared with snapshots, vhost-user back ends or a second process.
- * MAP_NORESERVE: a 5 GiB guest costs only what it touches.
+ * Guest RAM, as Cloud Hypervisor's --memory shared=on|off: private
+ * anonymous memory by default (transparent huge pages make the guest's
+ * first touches of memory much cheaper, above all under nested
+ * virtualization), a memfd mapped MAP_SHARED when the pages must be
+ * shared with another process. MAP_NORESERVE: a 5 GiB guest costs only
+ * what it touches.
  */
 #include "vmm/memory.h"
 
@@ -15,6 +18,11 @@
 
 int guest_mem_init(struct guest_mem *mem, uint64_t size)
 {
+	return guest_mem_init_opts(mem, size, true);
+}
+
+int guest_mem_init_opts(struct guest_mem *mem, uint64_t size, bool shared)
+{
 	int ret;
 
 	memset(mem, 0, sizeof(*mem));
@@ -25,6 +33,17 @@ int guest_mem_init(struct guest_mem *mem, uint64_t size)
 	mem->low_size = size < MEM_HOLE_START ? size : MEM_HOLE_START;
 	mem->high_size = size - mem->low_size;
 
+	if (!shared) {
+		mem->host = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (mem->host == MAP_FAILED) {
+			mem->host = NULL;
+			return -errno;
+		}
+		madvise(mem->host, size, MADV_HUGEPAGE);
+		madvise(mem->host, size, MADV_DONTDUMP);
+		return 0;
+	}
 	mem->fd = memfd_create("phyllo-guest-ram", MFD_CLOEXEC);
 	if (mem->fd < 0)
 		return -errno;

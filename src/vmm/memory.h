@@ -13,6 +13,7 @@
 #ifndef PHYLLO_VMM_MEMORY_H
 #define PHYLLO_VMM_MEMORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,14 +21,21 @@
 #define MEM_4G 0x100000000ull
 
 struct guest_mem {
-	int fd;           /* the memfd, for snapshots and vhost-user later */
+	int fd;           /* the memfd with shared=on, else -1 */
 	uint8_t *host;    /* our mapping of all of RAM, low part first */
 	uint64_t size;    /* total RAM */
 	uint64_t low_size;
 	uint64_t high_size;
 };
 
-/* Create the memfd and map it. Returns 0 or -errno. */
+/*
+ * Allocate and map RAM. shared: a memfd mapped MAP_SHARED, so other
+ * processes (vhost-user back ends) can map the same pages; otherwise
+ * private anonymous memory, which the kernel backs with transparent huge
+ * pages (fewer, cheaper nested page faults). Returns 0 or -errno.
+ */
+int guest_mem_init_opts(struct guest_mem *mem, uint64_t size, bool shared);
+/* Shared (memfd) RAM: what unit tests and fuzzers use. */
 int guest_mem_init(struct guest_mem *mem, uint64_t size);
 void guest_mem_free(struct guest_mem *mem);
 /* Register the slots with KVM. */

@@ -31,7 +31,9 @@ const char options_usage[] =
 	"  --initramfs PATH      initial ramdisk\n"
 	"  --cmdline STRING      kernel command line\n"
 	"  --cpus boot=N         number of vCPUs (default 1)\n"
-	"  --memory size=SIZE    guest RAM, e.g. 512M, 2G (default 512M, minimum 64M)\n"
+	"  --memory size=SIZE[,shared=on|off]\n"
+	"                        guest RAM, e.g. 512M, 2G (default 512M, minimum 64M);\n"
+	"                        shared=on backs it with a memfd other processes can map\n"
 	"  --rng src=PATH        virtio-rng entropy source (default /dev/urandom)\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console: off|tty (default off until virtio-console exists)\n"
@@ -218,11 +220,11 @@ static int parse_memory(char *arg, struct vm_config *cfg, char *err, size_t errl
 				return -EINVAL;
 			}
 		} else if (!strcmp(key, "shared")) {
-			/* Guest RAM is always a shared memfd; accept on/off for compatibility. */
 			if (!val || (strcmp(val, "on") && strcmp(val, "off"))) {
 				errbuf_set(err, errlen, "--memory: shared must be on or off");
 				return -EINVAL;
 			}
+			cfg->memory_shared = !strcmp(val, "on");
 		} else {
 			errbuf_set(err, errlen, "--memory: unknown parameter '%s' (supported: size, shared)", key);
 			return -EINVAL;

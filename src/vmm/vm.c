@@ -223,7 +223,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host)
 	ret = kvm_create_machine(vm, err, sizeof(err));
 	if (ret < 0)
 		goto fail;
-	ret = guest_mem_init(&vm->mem, cfg->memory_size);
+	ret = guest_mem_init_opts(&vm->mem, cfg->memory_size, cfg->memory_shared);
 	if (ret == 0)
 		ret = guest_mem_register(&vm->mem, vm->vm_fd);
 	if (ret < 0) {
