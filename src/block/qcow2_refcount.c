@@ -11,9 +11,10 @@
  * with a refcount of 0, because callers only point at a cluster after its
  * refcount is written and flushed.
  *
- * Allocation takes the lowest run of free clusters (refcount 0; clusters
- * past the end of the file count as free), so space freed by discard is
- * reused. Before the refcounts of a run are set, every refcount block they
+ * Allocation takes the lowest run of free clusters (refcount 0), so space
+ * freed by discard is reused. Past the end of the file is not free by
+ * itself: a crash between writing a refcount and the data leaves leaked
+ * clusters there, which allocation must go around. Before the refcounts of a run are set, every refcount block they
  * need exists. A missing block goes at the start of the range it covers:
  * all refcounts there are 0 by definition, so that cluster is free, and
  * the new block holds its own refcount; no recursion. When the refcount
@@ -78,6 +79,80 @@ static void rb_bytes(unsigned order, uint64_t first, uint64_t n, uint64_t *start
 	}
 }
 
+static bool has_block(const struct qcow2 *s, uint64_t r);
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Two refcount table entries naming one block would make updates of one
+ * range change another's; it would also let a damaged table make the
+ * allocator scan one block over and over. Refused at open.
+ */
+static int check_blocks_distinct(struct qcow2 *s, char *err, size_t errlen)
+{
+	uint64_t *sorted = malloc(s->rt_size * sizeof(*sorted)), n = 0;
+	int ret = 0;
+
+	if (!sorted)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < s->rt_size; i++) {
+		if (s->rt[i])
+			sorted[n++] = s->rt[i];
+	}
+	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	for (uint64_t i = 1; i < n; i++) {
+		if (sorted[i] == sorted[i - 1]) {
+			blk_seterr(err, errlen,
+				   "refcount table names the refcount block at 0x%llx twice",
+				   (unsigned long long)sorted[i]);
+			ret = -EINVAL;
+			break;
+		}
+	}
+	free(sorted);
+	return ret;
+}
+
+/*
+ * Moves end_cluster past the last cluster with a refcount. A crash can
+ * leave refcounts of clusters that were allocated but never written, past
+ * the end of the file (leaks); new tables are placed after them.
+ */
+static int find_refcount_end(struct qcow2 *s, char *err, size_t errlen)
+{
+	for (uint64_t r = s->rt_size; r-- > 0;) {
+		uint8_t *rb;
+		int ret;
+
+		if (!has_block(s, r))
+			continue;
+		/* Everything this block covers lies below the file end already. */
+		if ((r + 1) * s->rb_entries <= s->end_cluster)
+			return 0;
+		ret = qcow2_cache_get(s, &s->rb_cache, s->rt[r], false, &rb);
+		if (ret) {
+			blk_seterr(err, errlen, "cannot read refcount block %llu",
+				   (unsigned long long)r);
+			return ret;
+		}
+		for (uint64_t i = s->rb_entries; i-- > 0;) {
+			if (rb_get(rb, s->refcount_order, i)) {
+				if (r * s->rb_entries + i + 1 > s->end_cluster)
+					s->end_cluster = r * s->rb_entries + i + 1;
+				qcow2_cache_put(&s->rb_cache, rb);
+				return 0;
+			}
+		}
+		qcow2_cache_put(&s->rb_cache, rb);
+	}
+	return 0;
+}
+
 int qcow2_refcount_init(struct qcow2 *s, char *err, size_t errlen)
 {
 	uint64_t bytes = (uint64_t)s->rt_clusters << s->cluster_bits;
@@ -120,7 +195,10 @@ int qcow2_refcount_init(struct qcow2 *s, char *err, size_t errlen)
 	}
 	s->free_hint = 0;
 	s->end_cluster = (s->file_size + s->cluster_size - 1) >> s->cluster_bits;
-	return 0;
+	ret = check_blocks_distinct(s, err, errlen);
+	if (ret)
+		return ret;
+	return find_refcount_end(s, err, errlen);
 }
 
 static bool has_block(const struct qcow2 *s, uint64_t r)
@@ -211,37 +289,49 @@ static bool is_fixed_metadata(const struct qcow2 *s, uint64_t c)
 }
 
 /*
- * Finds N contiguous free clusters, lowest first. Only clusters before the
- * end of the file are looked at; past it all are free (and
- * refcount_update(expect_free) confirms it), which bounds the scan by the
- * file size whatever a damaged refcount table says.
+ * Finds N contiguous free clusters, lowest first. A range without a
+ * refcount block is free as a whole and skipped in one step; only ranges
+ * with a block are scanned entry by entry, so the scan is bounded by the
+ * blocks the file holds, whatever a damaged refcount table says.
  */
 static int find_free(struct qcow2 *s, uint64_t n, uint64_t *start, uint64_t *first_free)
 {
 	uint64_t c = s->free_hint, run = 0, run_start = c;
 
 	*first_free = UINT64_MAX;
-	while (c < s->end_cluster && run < n) {
-		uint64_t r = c / s->rb_entries;
-		uint64_t range_end = (r + 1) * s->rb_entries;
-		uint8_t *rb = NULL;
+	while (run < n) {
+		uint64_t r = c / s->rb_entries, range_end = (r + 1) * s->rb_entries;
+		uint8_t *rb;
 		int ret;
 
-		if (range_end > s->end_cluster)
-			range_end = s->end_cluster;
-		if (has_block(s, r)) {
-			ret = qcow2_cache_get(s, &s->rb_cache, s->rt[r], false, &rb);
-			if (ret)
-				return ret;
+		if (c >= QCOW2_MAX_HOST_OFFSET >> s->cluster_bits) {
+			pr_err("%s: image file reached the qcow2 size limit", s->b->path);
+			return -ENOSPC;
 		}
+		if (!has_block(s, r)) {
+			uint64_t take = range_end - c < n - run ? range_end - c : n - run;
+
+			if (qcow2_overlaps_metadata(s, c << s->cluster_bits, take << s->cluster_bits))
+				return qcow2_corrupt(s, "no refcount block covers cluster 0x%llx, which holds the header, L1 or refcount table",
+						     (unsigned long long)(c << s->cluster_bits));
+			if (*first_free == UINT64_MAX)
+				*first_free = c;
+			if (!run)
+				run_start = c;
+			run += take;
+			c += take;
+			continue;
+		}
+		ret = qcow2_cache_get(s, &s->rb_cache, s->rt[r], false, &rb);
+		if (ret)
+			return ret;
 		for (; c < range_end && run < n; c++) {
-			if (rb && rb_get(rb, s->refcount_order, c % s->rb_entries)) {
+			if (rb_get(rb, s->refcount_order, c % s->rb_entries)) {
 				run = 0;
 				continue;
 			}
 			if (is_fixed_metadata(s, c)) {
-				if (rb)
-					qcow2_cache_put(&s->rb_cache, rb);
+				qcow2_cache_put(&s->rb_cache, rb);
 				return qcow2_corrupt(s, "cluster 0x%llx holds the header, L1 or refcount table but has refcount 0",
 						     (unsigned long long)(c << s->cluster_bits));
 			}
@@ -250,11 +340,8 @@ static int find_free(struct qcow2 *s, uint64_t n, uint64_t *start, uint64_t *fir
 			if (!run++)
 				run_start = c;
 		}
-		if (rb)
-			qcow2_cache_put(&s->rb_cache, rb);
+		qcow2_cache_put(&s->rb_cache, rb);
 	}
-	if (!run)
-		run_start = c;
 	if (run_start + n > QCOW2_MAX_HOST_OFFSET >> s->cluster_bits) {
 		pr_err("%s: image file reached the qcow2 size limit", s->b->path);
 		return -ENOSPC;

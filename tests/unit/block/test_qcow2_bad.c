@@ -136,6 +136,7 @@ static void size_huge(uint8_t *p) { set64(p, 24, 1ull << 60); }
 static void rt_entry_past_eof(uint8_t *p) { set64(p, lay.rt, 1ull << 40); }
 static void rt_entry_unaligned(uint8_t *p) { set64(p, lay.rt, lay.rb + 512); }
 static void rt_entry_on_l1(uint8_t *p) { set64(p, lay.rt, lay.l1); }
+static void rt_entry_twice(uint8_t *p) { set64(p, lay.rt + 8, lay.rb); }
 
 static void l1e_past_eof(uint8_t *p) { set64(p, lay.l1, (1ull << 40) | 1ull << 63); }
 static void l1e_unaligned(uint8_t *p) { set64(p, lay.l1, (lay.l2 + 512) | 1ull << 63); }
@@ -206,6 +207,7 @@ static const struct bad_case cases[] = {
 	{ "refcount entry past EOF", rt_entry_past_eof, true, AT_OPEN, "refcount table entry 0 points past the end", 0 },
 	{ "refcount entry unaligned", rt_entry_unaligned, true, AT_OPEN, "refcount table entry 0 (0x20200) is not cluster-aligned", 0 },
 	{ "refcount block on L1", rt_entry_on_l1, true, AT_OPEN, "refcount block 0 (0x30000) overlaps the L1 table", 0 },
+	{ "refcount block twice", rt_entry_twice, true, AT_OPEN, "names the refcount block at 0x20000 twice", 0 },
 	{ "L1 entry past EOF", l1e_past_eof, false, AT_READ, "L1 entry 0: L2 table at 0x10000000000 is past the end of the file", 0 },
 	{ "L1 entry unaligned", l1e_unaligned, false, AT_READ, "L1 entry 0: L2 table offset 0x40200 is not cluster-aligned", 0 },
 	{ "L1 entry reserved bits", l1e_reserved, false, AT_READ, "L1 entry 0 (0x8100000000040000) has reserved bits set", 0 },

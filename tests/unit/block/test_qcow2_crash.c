@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <endian.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,10 +111,51 @@ static void test_kill_while_writing(void **state)
 	bt_qemu_check_clean(img);
 }
 
+/*
+ * What a crash between "refcount written" and "data written" leaves at the
+ * end of the file: refcounts for clusters past its end. They are leaks,
+ * not free clusters, and new allocations must go around them.
+ */
+static void test_leak_past_end_of_file(void **state)
+{
+	const char *img = bt_path("leak.qcow2");
+	uint8_t *file, buf[70000];
+	struct iovec iov = { buf, sizeof(buf) };
+	uint64_t rb, past;
+	size_t len;
+	char out[8192];
+	struct blk *b;
+	int rc;
+
+	(void)state;
+	bt_require_qemu();
+	if (bt_sh(out, sizeof(out), "rm -f '%s' && qemu-img create -q -f qcow2 '%s' 16M", img, img))
+		fail_msg("qemu-img create: %s", out);
+	file = bt_read_file(img, &len);
+	/* 64 KiB clusters, 16-bit refcounts: the first block, entries past EOF. */
+	rb = be64toh(*(uint64_t *)(file + be64toh(*(uint64_t *)(file + 48))));
+	past = (len + 65535) / 65536;	/* the first cluster wholly past the end */
+	file[rb + 2 * past] = 0;
+	file[rb + 2 * past + 1] = 1;
+	file[rb + 2 * (past + 2) + 1] = 1;
+	bt_write_file(img, file, len);
+	free(file);
+
+	b = bt_open(img, false, BLK_FORMAT_QCOW2);
+	memset(buf, 0x6b, sizeof(buf));
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(blk_write(b, (uint64_t)i << 20, &iov, 1), 0);
+	blk_close(b);
+	rc = bt_sh(out, sizeof(out), "qemu-img check '%s'", img);
+	if (rc != 3 || !strstr(out, "2 leaked clusters"))
+		fail_msg("expected exactly the 2 planted leaks: exit %d\n%s", rc, out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill_while_writing),
+		cmocka_unit_test(test_leak_past_end_of_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
