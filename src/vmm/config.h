@@ -27,6 +27,18 @@ struct console_config {
 	char *path; /* FILE and SOCKET */
 };
 
+/* Cloud Hypervisor's DiskConfig, the parts we have. */
+struct disk_config {
+	char *path;
+	bool readonly;
+	bool direct;
+	unsigned int num_queues;
+	unsigned int queue_size;
+	char *serial;
+	int image_type; /* enum blk_format: auto, raw, qcow2 */
+};
+
+#define VM_MAX_DISKS 16
 #define VM_DEFAULT_VCPUS 1
 #define VM_DEFAULT_MEMORY (512ull << 20)
 #define VM_MIN_MEMORY (64ull << 20)
@@ -38,6 +50,8 @@ struct vm_config {
 	unsigned int boot_vcpus;
 	uint64_t memory_size;
 	bool memory_shared; /* --memory shared=on: memfd-backed RAM */
+	struct disk_config disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
 	char *rng_src; /* virtio-rng entropy source; NULL: no device */
 	struct console_config serial;
 	struct console_config console;

@@ -34,6 +34,9 @@ const char options_usage[] =
 	"  --memory size=SIZE[,shared=on|off]\n"
 	"                        guest RAM, e.g. 512M, 2G (default 512M, minimum 64M);\n"
 	"                        shared=on backs it with a memfd other processes can map\n"
+	"  --disk path=PATH[,readonly=on|off][,direct=on|off][,num_queues=N][,queue_size=N]\n"
+	"         [,serial=ID][,image_type=raw|qcow2]\n"
+	"                        a virtio-blk disk (raw or qcow2, detected); repeat for more\n"
 	"  --rng src=PATH        virtio-rng entropy source (default /dev/urandom)\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console: off|tty (default off until virtio-console exists)\n"
@@ -58,6 +61,10 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->initramfs);
 	free(cfg->cmdline);
 	free(cfg->rng_src);
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		free(cfg->disks[i].path);
+		free(cfg->disks[i].serial);
+	}
 	free(cfg->serial.path);
 	free(cfg->console.path);
 	free(cfg->log_file);
@@ -238,6 +245,86 @@ static int parse_memory(char *arg, struct vm_config *cfg, char *err, size_t errl
 	return 0;
 }
 
+static int parse_onoff(const char *opt, const char *key, const char *val, bool *out,
+		       char *err, size_t errlen)
+{
+	if (val && !strcmp(val, "on"))
+		*out = true;
+	else if (val && !strcmp(val, "off"))
+		*out = false;
+	else {
+		errbuf_set(err, errlen, "%s: %s must be on or off", opt, key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_disk(char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct disk_config *d;
+	char *key, *val, *list = arg;
+
+	if (cfg->nr_disks == VM_MAX_DISKS) {
+		errbuf_set(err, errlen, "--disk: at most %d disks", VM_MAX_DISKS);
+		return -E2BIG;
+	}
+	d = &cfg->disks[cfg->nr_disks++];
+	memset(d, 0, sizeof(*d));
+	d->num_queues = 1;
+	d->queue_size = 128;
+	while (kv_next(&list, &key, &val)) {
+		int ret = 0;
+
+		if (!strcmp(key, "path") && val && *val) {
+			free(d->path);
+			d->path = strdup(val);
+		} else if (!strcmp(key, "readonly")) {
+			ret = parse_onoff("--disk", key, val, &d->readonly, err, errlen);
+		} else if (!strcmp(key, "direct")) {
+			ret = parse_onoff("--disk", key, val, &d->direct, err, errlen);
+		} else if (!strcmp(key, "num_queues")) {
+			if (parse_uint(val, 16, &d->num_queues) < 0 || d->num_queues == 0) {
+				errbuf_set(err, errlen, "--disk: num_queues must be 1 to 16");
+				return -EINVAL;
+			}
+		} else if (!strcmp(key, "queue_size")) {
+			if (parse_uint(val, 1024, &d->queue_size) < 0 || d->queue_size < 2 ||
+			    (d->queue_size & (d->queue_size - 1))) {
+				errbuf_set(err, errlen, "--disk: queue_size must be a power of two "
+					   "from 2 to 1024");
+				return -EINVAL;
+			}
+		} else if (!strcmp(key, "serial") && val) {
+			if (strlen(val) > 20) {
+				errbuf_set(err, errlen, "--disk: serial '%s' is longer than 20 bytes", val);
+				return -EINVAL;
+			}
+			free(d->serial);
+			d->serial = strdup(val);
+		} else if (!strcmp(key, "image_type") && val) {
+			if (!strcmp(val, "raw"))
+				d->image_type = 1;
+			else if (!strcmp(val, "qcow2"))
+				d->image_type = 2;
+			else {
+				errbuf_set(err, errlen, "--disk: image_type must be raw or qcow2, not '%s'", val);
+				return -EINVAL;
+			}
+		} else {
+			errbuf_set(err, errlen, "--disk: unknown or empty parameter '%s' (supported: "
+				   "path, readonly, direct, num_queues, queue_size, serial, image_type)", key);
+			return -EINVAL;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	if (!d->path) {
+		errbuf_set(err, errlen, "--disk: path=PATH is required");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int replace_str(char **dst, const char *src)
 {
 	char *copy = strdup(src);
@@ -251,7 +338,7 @@ static int replace_str(char **dst, const char *src)
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRAMFS, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY,
-	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE, OPT_RNG,
+	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE, OPT_RNG, OPT_DISK,
 };
 
 enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
@@ -267,6 +354,7 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "rng", required_argument, NULL, OPT_RNG },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -287,11 +375,13 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		case OPT_LOG_FILE: ret = replace_str(&cfg->log_file, optarg); break;
 		case OPT_CPUS:
 		case OPT_MEMORY:
+		case OPT_DISK:
 			copy = strdup(optarg);
 			if (!copy)
 				return OPTIONS_ERROR;
-			ret = c == OPT_CPUS ? parse_cpus(copy, cfg, err, errlen)
-					    : parse_memory(copy, cfg, err, errlen);
+			ret = c == OPT_CPUS ? parse_cpus(copy, cfg, err, errlen) :
+			      c == OPT_MEMORY ? parse_memory(copy, cfg, err, errlen) :
+			      parse_disk(copy, cfg, err, errlen);
 			free(copy);
 			if (ret < 0)
 				return OPTIONS_ERROR;
