@@ -129,6 +129,12 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp)
 		msix_notify(&vp->msix, vp->config_msix_vector);
 }
 
+bool virtio_pci_queue_ready(struct virtio_pci *vp, uint16_t queue)
+{
+	return queue < vp->ops->nr_queues && vp->queues[queue].enabled &&
+	       (vp->status & STATUS_DRIVER_OK) && !(vp->status & STATUS_NEEDS_RESET);
+}
+
 /* Event loop: a queue was kicked. */
 static void virtio_pci_on_kick(struct virtio_pci *vp, uint16_t queue)
 {
@@ -138,7 +144,7 @@ static void virtio_pci_on_kick(struct virtio_pci *vp, uint16_t queue)
 	if (read(q->ioeventfd, &n, sizeof(n)) < 0)
 		return;
 	pthread_mutex_lock(&vp->lock);
-	if (q->enabled && (vp->status & STATUS_DRIVER_OK) && !(vp->status & STATUS_NEEDS_RESET)) {
+	if (virtio_pci_queue_ready(vp, queue)) {
 		vp->ops->queue_notify(vp->dev, vp, queue);
 		if (q->vq.broken)
 			virtio_pci_set_needs_reset(vp);

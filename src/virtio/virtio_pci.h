@@ -86,6 +86,8 @@ void virtio_pci_queue_done(struct virtio_pci *vp, uint16_t queue);
 void virtio_pci_set_needs_reset(struct virtio_pci *vp);
 /* Whether the driver negotiated feature bit. */
 bool virtio_pci_has_feature(struct virtio_pci *vp, unsigned int bit);
+/* With vp->lock held: may the device use this queue now? */
+bool virtio_pci_queue_ready(struct virtio_pci *vp, uint16_t queue);
 static inline struct virtq *virtio_pci_vq(struct virtio_pci *vp, uint16_t queue)
 {
 	return &vp->queues[queue].vq;

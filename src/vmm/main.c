@@ -33,6 +33,7 @@ struct vmm {
 	struct vm_config cfg;
 	struct vm_host host;
 	struct chardev serial;
+	struct chardev console;
 	uint8_t cmos_ram[128];
 	struct vm vm;
 	bool vm_alive;
@@ -155,6 +156,13 @@ int main(int argc, char **argv)
 		}
 		vmm.host.serial = &vmm.serial;
 	}
+	if (vmm.cfg.console.mode != CONSOLE_OFF) {
+		if (chardev_open(&vmm.console, &vmm.cfg.console, vmm.host.loop, err, sizeof(err)) < 0) {
+			pr_err("--console: %s", err);
+			goto out_serial;
+		}
+		vmm.host.console = &vmm.console;
+	}
 
 	do {
 		reason = run_once(&vmm);
@@ -163,6 +171,9 @@ int main(int argc, char **argv)
 	} while (reason == VM_EXIT_REBOOT);
 	status = reason == VM_EXIT_POWEROFF || reason == VM_EXIT_SIGNAL ? 0 : 1;
 
+	if (vmm.host.console)
+		chardev_close(&vmm.console);
+out_serial:
 	if (vmm.host.serial)
 		chardev_close(&vmm.serial);
 out_loop:

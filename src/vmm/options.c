@@ -39,7 +39,7 @@ const char options_usage[] =
 	"                        a virtio-blk disk (raw or qcow2, detected); repeat for more\n"
 	"  --rng src=PATH        virtio-rng entropy source (default /dev/urandom)\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
-	"  --console MODE        virtio-console: off|tty (default off until virtio-console exists)\n"
+	"  --console MODE        virtio-console (hvc0), same modes as --serial (default off)\n"
 	"  --log-file PATH       write VMM messages to PATH instead of stderr\n"
 	"  -v                    more messages (repeat for debug)\n"
 	"  -h, --help            this text\n"
@@ -360,6 +360,7 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		{ NULL, 0, NULL, 0 },
 	};
 	char sub[512];
+	bool serial_given = false;
 	int c, ret = 0;
 
 	optind = 0; /* full reset, so tests may call us repeatedly */
@@ -395,11 +396,8 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 					c == OPT_SERIAL ? "--serial" : "--console", sub);
 				return OPTIONS_ERROR;
 			}
-			if (c == OPT_CONSOLE && cfg->console.mode != CONSOLE_OFF) {
-				errbuf_set(err, errlen, "--console: only 'off' is supported until "
-					"virtio-console exists; use --serial for the console");
-				return OPTIONS_ERROR;
-			}
+			if (c == OPT_SERIAL)
+				serial_given = true;
 			break;
 		case OPT_RNG:
 			if (strncmp(optarg, "src=", 4) || !optarg[4] || strchr(optarg, ',')) {
@@ -425,6 +423,14 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 	}
 	if (optind < argc) {
 		errbuf_set(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+		return OPTIONS_ERROR;
+	}
+	/* Cloud Hypervisor's default pairing: a tty console, a silent serial port. */
+	if (cfg->console.mode == CONSOLE_TTY && !serial_given)
+		cfg->serial.mode = CONSOLE_NULL;
+	if (cfg->console.mode == CONSOLE_TTY && cfg->serial.mode == CONSOLE_TTY) {
+		errbuf_set(err, errlen, "--serial tty and --console tty cannot share the terminal; "
+			   "give one of them another mode");
 		return OPTIONS_ERROR;
 	}
 	if (!cfg->kernel) {

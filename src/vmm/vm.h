@@ -38,6 +38,7 @@ enum vm_exit {
 struct vm_host {
 	struct event_loop *loop;
 	struct chardev *serial;   /* NULL with --serial off */
+	struct chardev *console;  /* NULL with --console off */
 	uint8_t *cmos_ram;        /* 128 bytes of battery-backed CMOS */
 	struct timespec start;    /* process start, for boot-time markers */
 };

@@ -86,7 +86,7 @@ static void test_sizes(void **state)
 }
 
 struct bad_case {
-	const char *args[4];
+	const char *args[5];
 	const char *needle; /* must appear in the message */
 };
 
@@ -102,7 +102,15 @@ static void test_bad_input(void **state)
 		{ { "--memory", "hugepages=on" }, "unknown parameter 'hugepages'" },
 		{ { "--serial", "bogus" }, "--serial: invalid mode 'bogus'" },
 		{ { "--serial", "file=" }, "needs a path" },
-		{ { "--console", "tty" }, "--console" },
+		{ { "--serial", "tty", "--console", "tty" }, "cannot share the terminal" },
+		{ { "--console", "usb" }, "--console: invalid mode 'usb'" },
+		{ { "--disk", "readonly=on" }, "--disk: path=PATH is required" },
+		{ { "--disk", "path=/x,queue_size=3" }, "queue_size must be a power of two" },
+		{ { "--disk", "path=/x,num_queues=0" }, "num_queues must be 1 to 16" },
+		{ { "--disk", "path=/x,image_type=vmdk" }, "image_type must be raw or qcow2" },
+		{ { "--disk", "path=/x,readonly=yes" }, "readonly must be on or off" },
+		{ { "--disk", "path=/x,serial=123456789012345678901" }, "longer than 20 bytes" },
+		{ { "--rng", "/dev/random" }, "--rng: expected src=PATH" },
 		{ { "--frobnicate" }, "unknown option '--frobnicate'" },
 		{ { "--cpus" }, "needs a value" },
 		{ { "stray" }, "unexpected argument 'stray'" },
@@ -115,12 +123,38 @@ static void test_bad_input(void **state)
 		const struct bad_case *c = &cases[i];
 
 		assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", c->args[0],
-				       c->args[1], c->args[2], NULL),
+				       c->args[1], c->args[2], c->args[3], NULL),
 				 OPTIONS_ERROR);
 		if (!strstr(err, c->needle))
 			fail_msg("case %zu: '%s' lacks '%s'", i, err, c->needle);
 		vm_config_free(&cfg);
 	}
+}
+
+static void test_disks_and_console(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--disk",
+			       "path=/a.qcow2,readonly=on,num_queues=2,queue_size=256,serial=abc",
+			       "--disk", "path=/b.raw,image_type=raw,direct=on", "--console", "tty",
+			       "--memory", "size=1G,shared=on", NULL), OPTIONS_RUN);
+	assert_int_equal(cfg.nr_disks, 2);
+	assert_string_equal(cfg.disks[0].path, "/a.qcow2");
+	assert_true(cfg.disks[0].readonly);
+	assert_int_equal(cfg.disks[0].num_queues, 2);
+	assert_int_equal(cfg.disks[0].queue_size, 256);
+	assert_string_equal(cfg.disks[0].serial, "abc");
+	assert_true(cfg.disks[1].direct);
+	assert_int_equal(cfg.disks[1].image_type, 1);
+	/* A tty console silences the serial port unless --serial says otherwise. */
+	assert_int_equal(cfg.console.mode, CONSOLE_TTY);
+	assert_int_equal(cfg.serial.mode, CONSOLE_NULL);
+	assert_true(cfg.memory_shared);
+	assert_string_equal(cfg.rng_src, "/dev/urandom");
+	vm_config_free(&cfg);
 }
 
 static void test_missing_kernel(void **state)
@@ -157,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_full_line),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_disks_and_console),
 		cmocka_unit_test(test_missing_kernel),
 		cmocka_unit_test(test_console_modes),
 	};

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtio-console, one port (hvc0 in a Linux guest), no multiport: queue 0
+ * carries input to the guest, queue 1 the guest's output. The back end is
+ * a chardev (--console tty|pty|file=|socket=|null), like the UART's.
+ *
+ * Input waits in the chardev's ring until the guest posts receive buffers;
+ * both the chardev's "input arrived" callback and the guest's kick on the
+ * receive queue run on the event loop thread and fill what they can.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "virtio/virtio_pci.h"
+#include "vmm/chardev.h"
+#include "vmm/vm.h"
+
+#define CONSOLE_QUEUE_SIZE 128
+#define RX_QUEUE 0
+#define TX_QUEUE 1
+#define PCI_CLASS_COMMUNICATION_OTHER 0x078000
+
+struct virtio_console_config {
+	uint16_t cols;
+	uint16_t rows;
+	uint32_t max_nr_ports;
+	uint32_t emerg_wr;
+} __attribute__((packed));
+
+struct virtio_console {
+	struct chardev *chr; /* NULL for --console null */
+	struct virtio_pci *vp;
+	struct virtio_console_config config;
+	struct virtq_elem elem;
+	uint8_t buf[4096];
+};
+
+/* Called with vp->lock held. */
+static void console_fill_rx(struct virtio_console *c)
+{
+	struct virtq *vq = virtio_pci_vq(c->vp, RX_QUEUE);
+	bool pushed = false;
+
+	while (c->chr && chardev_pending(c->chr) && virtio_pci_queue_ready(c->vp, RX_QUEUE)) {
+		size_t n;
+
+		if (virtq_pop(vq, &c->elem) <= 0)
+			break;
+		n = c->elem.writable_len < sizeof(c->buf) ? c->elem.writable_len : sizeof(c->buf);
+		n = chardev_read(c->chr, c->buf, n);
+		virtq_elem_write(&c->elem, 0, c->buf, n);
+		virtq_push(vq, &c->elem, (uint32_t)n);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_pci_queue_done(c->vp, RX_QUEUE);
+}
+
+static void console_tx(struct virtio_console *c)
+{
+	struct virtq *vq = virtio_pci_vq(c->vp, TX_QUEUE);
+	bool pushed = false;
+
+	while (virtq_pop(vq, &c->elem) > 0) {
+		const struct iovec *iov = virtq_elem_readable(&c->elem);
+
+		for (uint16_t i = 0; c->chr && i < c->elem.n_readable; i++)
+			chardev_write(c->chr, iov[i].iov_base, iov[i].iov_len);
+		virtq_push(vq, &c->elem, 0);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_pci_queue_done(c->vp, TX_QUEUE);
+}
+
+static void console_queue_notify(void *opaque, struct virtio_pci *vp, uint16_t queue)
+{
+	struct virtio_console *c = opaque;
+
+	(void)vp;
+	if (queue == TX_QUEUE)
+		console_tx(c);
+	else
+		console_fill_rx(c);
+}
+
+/* From the chardev (event loop thread): input arrived. */
+static void console_input_ready(void *opaque)
+{
+	struct virtio_console *c = opaque;
+
+	pthread_mutex_lock(&c->vp->lock);
+	console_fill_rx(c);
+	pthread_mutex_unlock(&c->vp->lock);
+}
+
+static void console_config_read(void *opaque, uint32_t off, void *data, unsigned int size)
+{
+	struct virtio_console *c = opaque;
+
+	if (off + size <= sizeof(c->config))
+		memcpy(data, (uint8_t *)&c->config + off, size);
+}
+
+static const struct virtio_dev_ops console_ops = {
+	.name = "virtio-console",
+	.device_id = VIRTIO_ID_CONSOLE,
+	.class_code = PCI_CLASS_COMMUNICATION_OTHER,
+	.nr_queues = 2,
+	.queue_max_size = CONSOLE_QUEUE_SIZE,
+	.config_size = sizeof(struct virtio_console_config),
+	.config_read = console_config_read,
+	.queue_notify = console_queue_notify,
+};
+
+static int console_create(struct vm *vm, void **state, char *err, size_t errlen)
+{
+	struct virtio_console *c;
+	int ret;
+
+	(void)err;
+	(void)errlen;
+	*state = NULL;
+	if (vm->cfg->console.mode == CONSOLE_OFF)
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->chr = vm->host->console;
+	c->config.max_nr_ports = 1;
+	ret = virtio_pci_create(vm, &console_ops, c, &c->vp);
+	if (ret < 0) {
+		free(c);
+		return ret;
+	}
+	if (c->chr)
+		chardev_set_notify(c->chr, console_input_ready, c);
+	*state = c;
+	return 0;
+}
+
+static void console_destroy(void *state)
+{
+	struct virtio_console *c = state;
+
+	if (c->chr)
+		chardev_set_notify(c->chr, NULL, NULL);
+	virtio_pci_destroy(c->vp);
+	free(c);
+}
+
+const struct device_ops virtio_console_device = {
+	.name = "virtio-console",
+	.create = console_create,
+	.destroy = console_destroy,
+};
