@@ -37,6 +37,39 @@ run_meson() {
 run_meson "$build" release
 run_meson "$build/sanitize" "ASan+UBSan"
 
+# Every libFuzzer target in the fuzz build, for a bounded time each, from
+# its committed seeds (tests/unit/*/NAME_corpus or NAME_seeds) plus what
+# earlier runs found (build/fuzz-corpus/NAME, listed first so new inputs go
+# there and the committed seeds stay as they are).
+declare -A max_len=([fuzz_qcow2]=65536 [fuzz_virtq]=8192)
+echo "== fuzzers (${FUZZ_SECONDS:-20} s each)"
+nfuzz=0
+for f in "$build"/fuzz/tests/unit/*/fuzz_*; do
+	[ -f "$f" ] && [ -x "$f" ] || continue
+	nfuzz=$((nfuzz + 1))
+	name=$(basename "$f")
+	corpus=$build/fuzz-corpus/$name
+	mkdir -p "$corpus"
+	seeds=()
+	for d in "$top"/tests/unit/*/"${name}"_corpus "$top"/tests/unit/*/"${name}"_seeds; do
+		[ -d "$d" ] && seeds+=("$d")
+	done
+	if "$f" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
+		-max_len="${max_len[$name]:-4096}" \
+		-print_final_stats=1 "$corpus" "${seeds[@]}" >"$build/$name.log" 2>&1; then
+		echo "PASS $name ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$build/$name.log" | awk '{print $2}') runs)"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name (see $build/$name.log)"
+		tail -n 30 "$build/$name.log"
+		failed=$((failed + 1))
+	fi
+done
+if [ "$nfuzz" -eq 0 ]; then
+	echo "FAIL no fuzz targets in $build/fuzz (make fuzz builds them)"
+	failed=$((failed + 1))
+fi
+
 echo "== end-to-end tests"
 e2e_log=$(mktemp)
 "$top/tests/e2e/run" 2>&1 | tee "$e2e_log"

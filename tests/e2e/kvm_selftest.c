@@ -32,18 +32,21 @@
 static int check_cpuid_baseline(int kvm)
 {
 	enum { NENT = 256 };
-	struct {
+	/* The entries follow the header in one allocation (a flexible array). */
+	static union {
 		struct kvm_cpuid2 head;
-		struct kvm_cpuid_entry2 entries[NENT];
-	} cpuid = { .head.nent = NENT };
+		uint8_t bytes[sizeof(struct kvm_cpuid2) + NENT * sizeof(struct kvm_cpuid_entry2)];
+	} buf;
+	struct kvm_cpuid2 *cpuid = &buf.head;
 	int lm = 0, sse2 = 0, sse3 = 0;
 
-	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0) {
+	cpuid->nent = NENT;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
 		perror("kvm-selftest: KVM_GET_SUPPORTED_CPUID");
 		return -1;
 	}
-	for (unsigned int i = 0; i < cpuid.head.nent; i++) {
-		struct kvm_cpuid_entry2 *e = &cpuid.entries[i];
+	for (unsigned int i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 
 		if (e->function == 1) {
 			sse2 = !!(e->edx & (1u << 26));
