@@ -5,13 +5,14 @@
 #
 #   make          install build dependencies, build everything into build/
 #   make demo     ... then build the test guest and boot it with phyllo-vmm
-#   make check    ... then every unit test (plain and ASan+UBSan) and every
-#                 end-to-end test; ends with "N passed, M failed"
+#   make check    ... then every unit test (plain and ASan+UBSan), every
+#                 fuzzer for a bounded time, and every end-to-end test;
+#                 ends with "N passed, M failed"
 
 BUILD ?= build
 SANITIZE_BUILD ?= $(BUILD)/sanitize
 
-.PHONY: all deps build sanitize guest demo check unit e2e clean bench
+.PHONY: all deps build sanitize fuzz guest demo check unit e2e clean bench
 
 all: build
 
@@ -31,13 +32,21 @@ $(SANITIZE_BUILD)/build.ninja:
 sanitize: deps $(SANITIZE_BUILD)/build.ninja
 	@ninja -C $(SANITIZE_BUILD)
 
+FUZZ_BUILD ?= $(BUILD)/fuzz
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_lundef=false >/dev/null
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	@ninja -C $(FUZZ_BUILD)
+
 guest: deps
 	@tests/guest/build.sh $(BUILD)/guest
 
 demo: build guest
 	@scripts/demo.sh
 
-check: build sanitize guest
+check: build sanitize fuzz guest
 	@tests/check.sh
 
 clean:
