@@ -16,7 +16,7 @@ PKGS=(
 	# ACPI table checks (iasl)
 	acpica-tools
 	# scripts
-	python3 curl procps strace e2fsprogs zlib1g-dev
+	python3 curl procps strace e2fsprogs zlib1g-dev liburing-dev
 )
 
 missing=()

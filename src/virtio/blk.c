@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * virtio-blk: one PCI function per --disk, backed by src/block (raw or
- * qcow2). Requests are served on the event loop thread, synchronously,
- * through blk_read/blk_write; io_uring submission is the next step (see
- * blk_map() in src/block/blk.h).
+ * qcow2), served on the event loop thread.
+ *
+ * Reads and writes whose whole range maps to data already in the image
+ * file (always for raw; allocated clusters for qcow2: blk_map()) go to an
+ * io_uring and complete asynchronously: the ring's eventfd wakes the event
+ * loop, which finishes the request and interrupts the guest. Everything
+ * else (allocating writes, backing files, compressed clusters, flush,
+ * discard) is done synchronously with blk_read/blk_write, and so is all I/O
+ * where io_uring is unavailable (old kernel, seccomp, or
+ * PHYLLO_NO_IO_URING=1 for tests).
  *
  * Every request is checked before it touches the image: the header must be
  * readable, the status byte writable and last, data lengths whole sectors,
@@ -13,13 +20,18 @@
  * (NEEDS_RESET, see virtq.c).
  */
 #include <errno.h>
+#include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "block/blk.h"
 #include "lib/log.h"
 #include "virtio/virtio_pci.h"
+#include "vmm/loop.h"
 #include "vmm/vm.h"
 
 #define VIRTIO_BLK_F_SIZE_MAX 1
@@ -48,6 +60,9 @@
 #define MAX_DISCARD_SECTORS (1u << 22) /* 2 GiB per range */
 #define WRITE_ZEROES_UNMAP 1
 #define PCI_CLASS_STORAGE_SCSI 0x010000
+#define URING_ENTRIES 256
+#define REQ_MAX_EXTENTS 16
+#define DIO_ALIGN 4096
 
 struct virtio_blk_config {
 	uint64_t capacity;
@@ -81,8 +96,27 @@ struct virtio_blk_range {
 	uint32_t flags;
 };
 
+/* A request in flight on the io_uring. */
+struct blk_req {
+	struct virtq_elem elem;
+	uint16_t queue;
+	uint32_t written;     /* data bytes for the used length */
+	int pending;          /* SQEs not yet completed */
+	int nr_pinned;        /* DATA extents to blk_unmap() at the end */
+	uint32_t expect[REQ_MAX_EXTENTS]; /* bytes each SQE must move */
+	bool failed;
+	struct blk_req *next_free;
+	struct iovec iov[VIRTQ_ELEM_MAX_SEGS + REQ_MAX_EXTENTS];
+};
+
 struct virtio_blk {
 	struct blk *image;
+	struct vm *vm;
+	bool uring_ok;
+	struct io_uring ring;
+	int uring_efd;
+	unsigned int in_flight;
+	struct blk_req *free_reqs;
 	const struct disk_config *cfg;
 	struct virtio_pci *vp;
 	struct virtio_dev_ops ops;
@@ -212,6 +246,193 @@ static uint8_t blk_do_request(struct virtio_blk *b, uint32_t *written)
 	}
 }
 
+static struct blk_req *req_get(struct virtio_blk *b)
+{
+	struct blk_req *r = b->free_reqs;
+
+	if (r) {
+		b->free_reqs = r->next_free;
+		return r;
+	}
+	return malloc(sizeof(*r));
+}
+
+static void req_put(struct virtio_blk *b, struct blk_req *r)
+{
+	r->next_free = b->free_reqs;
+	b->free_reqs = r;
+}
+
+static bool iov_dio_aligned(const struct iovec *iov, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (((uintptr_t)iov[i].iov_base | iov[i].iov_len) & (DIO_ALIGN - 1))
+			return false;
+	return true;
+}
+
+/*
+ * Queue the data transfer of a read or write on the ring, extent by extent.
+ * Returns false (with nothing queued and nothing pinned) when the request
+ * must go the synchronous way.
+ */
+static bool blk_submit_async(struct virtio_blk *b, struct blk_req *r, uint32_t type,
+			     uint64_t off, const struct iovec *data, int ndata, uint32_t len)
+{
+	struct blk_extent ext[REQ_MAX_EXTENTS];
+	int next_iov = 0, n = 0;
+	uint64_t done = 0;
+
+	if (!b->uring_ok || io_uring_sq_space_left(&b->ring) < REQ_MAX_EXTENTS)
+		return false;
+	while (done < len) {
+		if (n == REQ_MAX_EXTENTS ||
+		    blk_map(b->image, off + done, len - done, type == VIRTIO_BLK_T_OUT, &ext[n]) < 0)
+			goto unpin;
+		if (ext[n].kind != BLK_EXTENT_DATA)
+			goto unpin;
+		done += ext[n].len;
+		n++;
+	}
+	r->nr_pinned = n;
+	r->pending = n;
+	done = 0;
+	for (int i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
+		struct iovec *v = &r->iov[next_iov];
+		int k = iov_slice(data, ndata, done, ext[i].len, v);
+		int fd = ext[i].dio_fd >= 0 && !(ext[i].host_off & (DIO_ALIGN - 1)) &&
+			 iov_dio_aligned(v, k) ? ext[i].dio_fd : ext[i].fd;
+
+		if (type == VIRTIO_BLK_T_IN)
+			io_uring_prep_readv(sqe, fd, v, (unsigned int)k, ext[i].host_off);
+		else
+			io_uring_prep_writev(sqe, fd, v, (unsigned int)k, ext[i].host_off);
+		/*
+		 * user_data: the request, with the SQE's index in the low bits
+		 * (requests are malloc'ed, so 16-byte aligned), so a short
+		 * transfer can be told from a complete one.
+		 */
+		r->expect[i] = (uint32_t)ext[i].len;
+		io_uring_sqe_set_data(sqe, (void *)((uintptr_t)r | (uintptr_t)i));
+		next_iov += k;
+		done += ext[i].len;
+	}
+	b->in_flight++;
+	return true;
+unpin:
+	/* Only the n DATA extents counted so far hold a pin. */
+	for (int i = 0; i < n; i++)
+		blk_unmap(b->image);
+	return false;
+}
+
+static void blk_finish(struct virtio_blk *b, struct virtq_elem *e, uint16_t queue,
+		       uint8_t status, uint32_t written)
+{
+	struct virtq *vq = virtio_pci_vq(b->vp, queue);
+
+	virtq_elem_write(e, e->writable_len - 1, &status, 1);
+	virtq_push(vq, e, written + 1);
+}
+
+/* Reap completions (event loop thread, vp->lock held). */
+static void blk_reap(struct virtio_blk *b, bool notify)
+{
+	bool done_q[VIRTIO_PCI_MAX_QUEUES] = { false };
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
+
+	io_uring_for_each_cqe(&b->ring, head, cqe) {
+		uintptr_t tag = (uintptr_t)io_uring_cqe_get_data(cqe);
+		struct blk_req *r = (struct blk_req *)(tag & ~(uintptr_t)(REQ_MAX_EXTENTS - 1));
+		unsigned int i = (unsigned int)(tag & (REQ_MAX_EXTENTS - 1));
+
+		seen++;
+		if (cqe->res < 0 || (uint32_t)cqe->res != r->expect[i])
+			r->failed = true;
+		if (--r->pending > 0)
+			continue;
+		for (int i = 0; i < r->nr_pinned; i++)
+			blk_unmap(b->image);
+		blk_finish(b, &r->elem, r->queue, r->failed ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK,
+			   r->failed ? 0 : r->written);
+		done_q[r->queue] = true;
+		b->in_flight--;
+		req_put(b, r);
+	}
+	io_uring_cq_advance(&b->ring, seen);
+	for (uint16_t q = 0; notify && q < VIRTIO_PCI_MAX_QUEUES; q++)
+		if (done_q[q])
+			virtio_pci_queue_done(b->vp, q);
+}
+
+static void blk_on_uring(void *opaque, uint32_t events)
+{
+	struct virtio_blk *b = opaque;
+	uint64_t n;
+
+	(void)events;
+	if (read(b->uring_efd, &n, sizeof(n)) < 0) {
+		/* Spurious wake-up: reap anyway. */
+	}
+	pthread_mutex_lock(&b->vp->lock);
+	blk_reap(b, true);
+	pthread_mutex_unlock(&b->vp->lock);
+}
+
+/* Wait for everything in flight (device reset and teardown). */
+static void blk_drain(struct virtio_blk *b)
+{
+	while (b->uring_ok && b->in_flight) {
+		struct io_uring_cqe *cqe;
+
+		io_uring_submit(&b->ring);
+		if (io_uring_wait_cqe(&b->ring, &cqe) < 0)
+			break;
+		blk_reap(b, false);
+	}
+}
+
+/* Try the request on the ring; false means serve it synchronously. */
+static bool blk_try_async(struct virtio_blk *b, uint16_t queue)
+{
+	struct virtq_elem *e = &b->elem;
+	struct virtio_blk_req_hdr hdr;
+	struct blk_req *r;
+	uint32_t len;
+	int n;
+
+	if (!b->uring_ok || virtq_elem_read(e, 0, &hdr, sizeof(hdr)) < 0)
+		return false;
+	if (hdr.type == VIRTIO_BLK_T_IN)
+		len = e->writable_len - 1;
+	else if (hdr.type == VIRTIO_BLK_T_OUT && !blk_is_readonly(b->image))
+		len = e->readable_len - (uint32_t)sizeof(hdr);
+	else
+		return false;
+	if (!len || len % SECTOR || !range_ok(b, hdr.sector, len))
+		return false; /* the synchronous path reports the error */
+	r = req_get(b);
+	if (!r)
+		return false;
+	_Static_assert(REQ_MAX_EXTENTS <= 16, "SQE index must fit malloc's alignment");
+	if (hdr.type == VIRTIO_BLK_T_IN)
+		n = iov_slice(virtq_elem_writable(e), e->n_writable, 0, len, b->data);
+	else
+		n = iov_slice(virtq_elem_readable(e), e->n_readable, sizeof(hdr), len, b->data);
+	/* The element moves into the request: it must outlive this call. */
+	r->elem = *e;
+	r->queue = queue;
+	r->failed = false;
+	r->written = hdr.type == VIRTIO_BLK_T_IN ? len : 0;
+	if (!blk_submit_async(b, r, hdr.type, hdr.sector * SECTOR, b->data, n, len)) {
+		req_put(b, r);
+		return false;
+	}
+	return true;
+}
+
 static void blk_queue_notify(void *opaque, struct virtio_pci *vp, uint16_t queue)
 {
 	struct virtio_blk *b = opaque;
@@ -231,13 +452,58 @@ static void blk_queue_notify(void *opaque, struct virtio_pci *vp, uint16_t queue
 			pushed = true;
 			break;
 		}
+		if (blk_try_async(b, queue))
+			continue;
 		status = blk_do_request(b, &written);
-		virtq_elem_write(e, e->writable_len - 1, &status, 1);
-		virtq_push(vq, e, written + 1);
+		blk_finish(b, e, queue, status, written);
 		pushed = true;
 	}
+	if (b->uring_ok)
+		io_uring_submit(&b->ring);
 	if (pushed)
 		virtio_pci_queue_done(vp, queue);
+}
+
+static void blk_reset(void *opaque)
+{
+	blk_drain(opaque);
+}
+
+static void blk_uring_setup(struct virtio_blk *b)
+{
+	const char *off = getenv("PHYLLO_NO_IO_URING");
+	int ret;
+
+	b->uring_efd = -1;
+	if (off && *off && strcmp(off, "0"))
+		return;
+	ret = io_uring_queue_init(URING_ENTRIES, &b->ring, 0);
+	if (ret < 0) {
+		pr_info("%s: io_uring unavailable (%s): synchronous I/O", b->name, strerror(-ret));
+		return;
+	}
+	b->uring_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->uring_efd < 0 || io_uring_register_eventfd(&b->ring, b->uring_efd) < 0 ||
+	    loop_add(b->vm->host->loop, b->uring_efd, EPOLLIN, blk_on_uring, b) < 0) {
+		if (b->uring_efd >= 0)
+			close(b->uring_efd);
+		b->uring_efd = -1;
+		io_uring_queue_exit(&b->ring);
+		return;
+	}
+	b->uring_ok = true;
+	pr_info("%s: io_uring with %u entries", b->name, URING_ENTRIES);
+}
+
+static void blk_uring_teardown(struct virtio_blk *b)
+{
+	if (!b->uring_ok)
+		return;
+	blk_drain(b);
+	loop_del(b->vm->host->loop, b->uring_efd);
+	close(b->uring_efd);
+	io_uring_queue_exit(&b->ring);
+	b->uring_ok = false;
 }
 
 static void blk_config_read(void *opaque, uint32_t off, void *data, unsigned int size)
@@ -271,6 +537,7 @@ static int virtio_blk_add(struct vm *vm, const struct disk_config *d, unsigned i
 	if (!b)
 		return -ENOMEM;
 	b->cfg = d;
+	b->vm = vm;
 	snprintf(b->name, sizeof(b->name), "virtio-blk%u", index);
 	ret = blk_open(d->path, &o, &b->image, why, sizeof(why));
 	if (ret < 0) {
@@ -303,9 +570,12 @@ static int virtio_blk_add(struct vm *vm, const struct disk_config *d, unsigned i
 		.config_read = blk_config_read,
 		.config_write = blk_config_write,
 		.queue_notify = blk_queue_notify,
+		.reset = blk_reset,
 	};
+	blk_uring_setup(b);
 	ret = virtio_pci_create(vm, &b->ops, b, &b->vp);
 	if (ret < 0) {
+		blk_uring_teardown(b);
 		blk_close(b->image);
 		free(b);
 		return ret;
@@ -316,7 +586,14 @@ static int virtio_blk_add(struct vm *vm, const struct disk_config *d, unsigned i
 
 static void virtio_blk_free(struct virtio_blk *b)
 {
+	blk_uring_teardown(b);
 	virtio_pci_destroy(b->vp);
+	while (b->free_reqs) {
+		struct blk_req *r = b->free_reqs;
+
+		b->free_reqs = r->next_free;
+		free(r);
+	}
 	blk_close(b->image);
 	free(b);
 }

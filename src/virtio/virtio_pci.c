@@ -205,6 +205,9 @@ static void queue_enable(struct virtio_pci *vp, uint16_t index)
 
 static void device_reset(struct virtio_pci *vp)
 {
+	/* The device first finishes what is in flight, while the queues still exist. */
+	if (vp->ops->reset)
+		vp->ops->reset(vp->dev);
 	for (uint16_t i = 0; i < vp->ops->nr_queues; i++) {
 		struct virtio_pci_queue *q = &vp->queues[i];
 
@@ -219,8 +222,6 @@ static void device_reset(struct virtio_pci *vp)
 	vp->status = 0;
 	vp->isr = 0;
 	vp->config_msix_vector = MSIX_NO_VECTOR;
-	if (vp->ops->reset)
-		vp->ops->reset(vp->dev);
 }
 
 static void set_status(struct virtio_pci *vp, uint8_t status)

@@ -18,7 +18,7 @@ put_file() {
 # boot_disk LOG DISKARG SCRIPT: boot with the disk mounted, run /mnt/SCRIPT.
 boot_disk() {
 	local log=$1 disk=$2 script=$3
-	run_vmm 240 "$log" --kernel "$PHYLLO_GUEST/vmlinuz" \
+	run_vmm 240 "$log" -v --kernel "$PHYLLO_GUEST/vmlinuz" \
 		--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" --memory size=256M --cpus boot=2 \
 		--disk "$disk" \
 		--cmdline "$GUEST_CMDLINE_BASE phyllo.mount=/dev/vda phyllo.mode=run phyllo.run=/mnt/$script" \
@@ -43,7 +43,11 @@ boot_disk "$(test_log raw-write)" "path=$raw" write.sh || fail "raw write boot e
 expect_line "$(test_log raw-write)" '^PHYLLO MOUNTED /dev/vda'
 expect_line "$(test_log raw-write)" '^PHYLLO WROTE '
 expect_line "$(test_log raw-write)" '^PHYLLO PCI .*=1af4:1042'
-boot_disk "$(test_log raw-check)" "path=$raw" check.sh || fail "raw check boot exited $?"
+expect_line "$(test_log raw-write)" 'virtio-blk0: io_uring with'
+# The check boot takes the synchronous path (no io_uring), the write boot
+# took io_uring: each must read what the other wrote.
+PHYLLO_NO_IO_URING=1 boot_disk "$(test_log raw-check)" "path=$raw" check.sh ||
+	fail "raw check boot exited $?"
 expect_line "$(test_log raw-check)" '^PHYLLO CHECK-OK'
 [ "$(debugfs -R 'cat /written.txt' "$raw" 2>/dev/null)" = hello-from-guest ] ||
 	fail "the host does not see the guest's file in the raw image"
