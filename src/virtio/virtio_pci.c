@@ -122,7 +122,8 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp)
 {
 	if (vp->status & STATUS_NEEDS_RESET)
 		return;
-	pr_warn("%s: the driver's data is unusable; device needs a reset", vp->ops->name);
+	/* Whoever found the problem has logged it (one line); this only records it. */
+	pr_debug("%s: DEVICE_NEEDS_RESET", vp->ops->name);
 	vp->status |= STATUS_NEEDS_RESET;
 	vp->isr |= 2;
 	if (vp->config_msix_vector != MSIX_NO_VECTOR)

@@ -34,6 +34,8 @@ echo "PHYLLO WROTE $(cat /mnt/blob.md5)"'
 put_file "$raw" check.sh 'cat /mnt/written.txt
 md5sum -c /mnt/blob.md5 && echo PHYLLO CHECK-OK
 [ -e /mnt/overlay.txt ] && echo PHYLLO OVERLAY-FILE-PRESENT
+echo "PHYLLO DISK-SERIAL $(cat /sys/block/vda/serial 2>/dev/null)"
+echo "PHYLLO DISK-QUEUES $(ls /sys/block/vda/mq | wc -l)"
 exit 0'
 put_file "$raw" overlay.sh 'echo overlay >/mnt/overlay.txt; echo PHYLLO OVERLAY-WROTE'
 put_file "$raw" ro.sh 'if dd if=/dev/zero of=/dev/vda bs=4k count=1 seek=100 conv=fsync 2>/dev/null; then echo PHYLLO RO-WRITE-SUCCEEDED; else echo PHYLLO RO-WRITE-FAILED; fi'
@@ -61,7 +63,10 @@ expect_line "$(test_log qcow2-write)" '^PHYLLO OVERLAY-WROTE'
 qemu-img check "$ov" >"$T/check.txt" 2>&1 || fail "qemu-img check: $(cat "$T/check.txt")"
 grep -q 'No errors were found' "$T/check.txt" || fail "qemu-img check: $(cat "$T/check.txt")"
 [ "$(sha256sum <"$raw")" = "$base_hash" ] || fail "the base image changed under the overlay"
-boot_disk "$(test_log qcow2-check)" "path=$ov,image_type=qcow2" check.sh || fail "overlay check boot exited $?"
+boot_disk "$(test_log qcow2-check)" "path=$ov,image_type=qcow2,num_queues=2,serial=phyllo-disk-7" \
+	check.sh || fail "overlay check boot exited $?"
+expect_line "$(test_log qcow2-check)" '^PHYLLO DISK-SERIAL phyllo-disk-7'
+expect_line "$(test_log qcow2-check)" '^PHYLLO DISK-QUEUES 2'
 expect_line "$(test_log qcow2-check)" '^PHYLLO CHECK-OK'
 expect_line "$(test_log qcow2-check)" '^PHYLLO OVERLAY-FILE-PRESENT'
 qemu-img convert -O raw "$ov" "$T/flat.raw"
@@ -72,3 +77,22 @@ qemu-img convert -O raw "$ov" "$T/flat.raw"
 boot_disk "$(test_log ro)" "path=$raw,readonly=on" ro.sh || fail "read-only boot exited $?"
 expect_line "$(test_log ro)" '^PHYLLO RO-WRITE-FAILED'
 [ "$(sha256sum <"$raw")" = "$base_hash" ] || fail "the read-only image changed"
+
+# 4. An image in use is locked: a second VMM may not open it for writing.
+run_vmm 240 "$(test_log holder)" --kernel "$PHYLLO_GUEST/vmlinuz" \
+	--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" --memory size=128M --disk "path=$raw" \
+	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=counter" </dev/null &
+holder=$!
+for _ in $(seq 1 240); do
+	grep -q '^PHYLLO COUNT 1' "$(test_log holder)" 2>/dev/null && break
+	sleep 0.5
+done
+timeout 60 "$PHYLLO_VMM" --kernel "$PHYLLO_GUEST/vmlinuz" --memory size=128M \
+	--disk "path=$raw" </dev/null >"$T/second.out" 2>&1
+status=$?
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+[ "$status" -eq 1 ] || fail "a second VMM on a locked image exited $status: $(cat "$T/second.out")"
+grep -q 'locked' "$T/second.out" || fail "no lock message: $(cat "$T/second.out")"
+[ "$(grep -c . "$T/second.out")" -eq 1 ] || fail "expected one line: $(cat "$T/second.out")"
+echo "ok: $(cat "$T/second.out")"
