@@ -39,6 +39,22 @@ struct disk_config {
 };
 
 #define VM_MAX_DISKS 16
+
+/* Cloud Hypervisor's NetConfig, plus user-mode networking (ours). */
+#define NET_MAX_HOSTFWD 16
+struct net_config {
+	bool user;           /* user=on: libslirp, no root needed */
+	bool restrict_;      /* restrict=on: no outbound connections */
+	char *hostfwd[NET_MAX_HOSTFWD]; /* "tcp:HOSTADDR:HOSTPORT-:GUESTPORT" */
+	unsigned int nr_hostfwd;
+	char *tap;           /* tap=NAME */
+	int fd;              /* fd=N: an open tap from a privileged helper, else -1 */
+	char *mac;           /* mac=xx:xx:..., NULL: generated */
+	char *ip, *mask;     /* host side of a tap */
+	unsigned int num_queues;
+	unsigned int queue_size;
+};
+#define VM_MAX_NETS 8
 #define VM_DEFAULT_VCPUS 1
 #define VM_DEFAULT_MEMORY (512ull << 20)
 #define VM_MIN_MEMORY (64ull << 20)
@@ -52,6 +68,8 @@ struct vm_config {
 	bool memory_shared; /* --memory shared=on: memfd-backed RAM */
 	struct disk_config disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
+	struct net_config nets[VM_MAX_NETS];
+	unsigned int nr_nets;
 	char *rng_src; /* virtio-rng entropy source; NULL: no device */
 	struct console_config serial;
 	struct console_config console;

@@ -37,6 +37,9 @@ const char options_usage[] =
 	"  --disk path=PATH[,readonly=on|off][,direct=on|off][,num_queues=N][,queue_size=N]\n"
 	"         [,serial=ID][,image_type=raw|qcow2]\n"
 	"                        a virtio-blk disk (raw or qcow2, detected); repeat for more\n"
+	"  --net user=on[,hostfwd=tcp:HOSTADDR:HOSTPORT-:GUESTPORT]...[,restrict=on]\n"
+	"  --net tap=NAME|fd=N[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N]\n"
+	"                        a virtio-net device: user-mode networking or a tap\n"
 	"  --rng src=PATH        virtio-rng entropy source (default /dev/urandom)\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console (hvc0), same modes as --serial (default off)\n"
@@ -64,6 +67,16 @@ void vm_config_free(struct vm_config *cfg)
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		free(cfg->disks[i].path);
 		free(cfg->disks[i].serial);
+	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		struct net_config *n = &cfg->nets[i];
+
+		for (unsigned int j = 0; j < n->nr_hostfwd; j++)
+			free(n->hostfwd[j]);
+		free(n->tap);
+		free(n->mac);
+		free(n->ip);
+		free(n->mask);
 	}
 	free(cfg->serial.path);
 	free(cfg->console.path);
@@ -325,6 +338,110 @@ static int parse_disk(char *arg, struct vm_config *cfg, char *err, size_t errlen
 	return 0;
 }
 
+static bool valid_mac(const char *s)
+{
+	unsigned int b[6];
+	char tail;
+
+	return s && strlen(s) == 17 &&
+	       sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		      &tail) == 6;
+}
+
+static int parse_net(char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct net_config *n;
+	char *key, *val, *list = arg;
+
+	if (cfg->nr_nets == VM_MAX_NETS) {
+		errbuf_set(err, errlen, "--net: at most %d network devices", VM_MAX_NETS);
+		return -E2BIG;
+	}
+	n = &cfg->nets[cfg->nr_nets++];
+	memset(n, 0, sizeof(*n));
+	n->fd = -1;
+	n->num_queues = 2;
+	n->queue_size = 256;
+	while (kv_next(&list, &key, &val)) {
+		int ret = 0;
+		char **dst = NULL;
+
+		if (!strcmp(key, "user")) {
+			ret = parse_onoff("--net", key, val, &n->user, err, errlen);
+		} else if (!strcmp(key, "restrict")) {
+			ret = parse_onoff("--net", key, val, &n->restrict_, err, errlen);
+		} else if (!strcmp(key, "hostfwd") && val) {
+			if (n->nr_hostfwd == NET_MAX_HOSTFWD) {
+				errbuf_set(err, errlen, "--net: at most %d hostfwd rules", NET_MAX_HOSTFWD);
+				return -E2BIG;
+			}
+			if (strncmp(val, "tcp:", 4) && strncmp(val, "udp:", 4)) {
+				errbuf_set(err, errlen, "--net: hostfwd '%s' must start with tcp: or udp: "
+					   "(tcp:HOSTADDR:HOSTPORT-:GUESTPORT)", val);
+				return -EINVAL;
+			}
+			n->hostfwd[n->nr_hostfwd] = strdup(val);
+			if (!n->hostfwd[n->nr_hostfwd++])
+				return -ENOMEM;
+		} else if (!strcmp(key, "tap") && val && *val) {
+			dst = &n->tap;
+		} else if (!strcmp(key, "fd")) {
+			unsigned int fd;
+
+			if (parse_uint(val, 65535, &fd) < 0) {
+				errbuf_set(err, errlen, "--net: fd must be a file descriptor number");
+				return -EINVAL;
+			}
+			n->fd = (int)fd;
+		} else if (!strcmp(key, "mac")) {
+			if (!valid_mac(val)) {
+				errbuf_set(err, errlen, "--net: mac '%s' is not like 12:34:56:78:9a:bc",
+					   val ? val : "");
+				return -EINVAL;
+			}
+			dst = &n->mac;
+		} else if (!strcmp(key, "ip") && val) {
+			dst = &n->ip;
+		} else if (!strcmp(key, "mask") && val) {
+			dst = &n->mask;
+		} else if (!strcmp(key, "num_queues")) {
+			if (parse_uint(val, 16, &n->num_queues) < 0 || n->num_queues < 2 ||
+			    n->num_queues % 2) {
+				errbuf_set(err, errlen, "--net: num_queues must be an even number from 2 to 16");
+				return -EINVAL;
+			}
+		} else if (!strcmp(key, "queue_size")) {
+			if (parse_uint(val, 1024, &n->queue_size) < 0 || n->queue_size < 2 ||
+			    (n->queue_size & (n->queue_size - 1))) {
+				errbuf_set(err, errlen, "--net: queue_size must be a power of two "
+					   "from 2 to 1024");
+				return -EINVAL;
+			}
+		} else {
+			errbuf_set(err, errlen, "--net: unknown or empty parameter '%s' (supported: user, "
+				   "hostfwd, restrict, tap, fd, mac, ip, mask, num_queues, queue_size)", key);
+			return -EINVAL;
+		}
+		if (ret < 0)
+			return ret;
+		if (dst) {
+			free(*dst);
+			*dst = strdup(val);
+			if (!*dst)
+				return -ENOMEM;
+		}
+	}
+	if (n->user + (n->tap != NULL) + (n->fd >= 0) != 1) {
+		errbuf_set(err, errlen, "--net: give exactly one back end: user=on, tap=NAME or fd=N");
+		return -EINVAL;
+	}
+	if (!n->user && (n->nr_hostfwd || n->restrict_)) {
+		errbuf_set(err, errlen, "--net: hostfwd and restrict need user=on");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int replace_str(char **dst, const char *src)
 {
 	char *copy = strdup(src);
@@ -338,7 +455,7 @@ static int replace_str(char **dst, const char *src)
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRAMFS, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY,
-	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE, OPT_RNG, OPT_DISK,
+	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE, OPT_RNG, OPT_DISK, OPT_NET,
 };
 
 enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
@@ -355,6 +472,7 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "rng", required_argument, NULL, OPT_RNG },
 		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -377,12 +495,14 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		case OPT_CPUS:
 		case OPT_MEMORY:
 		case OPT_DISK:
+		case OPT_NET:
 			copy = strdup(optarg);
 			if (!copy)
 				return OPTIONS_ERROR;
 			ret = c == OPT_CPUS ? parse_cpus(copy, cfg, err, errlen) :
 			      c == OPT_MEMORY ? parse_memory(copy, cfg, err, errlen) :
-			      parse_disk(copy, cfg, err, errlen);
+			      c == OPT_DISK ? parse_disk(copy, cfg, err, errlen) :
+			      parse_net(copy, cfg, err, errlen);
 			free(copy);
 			if (ret < 0)
 				return OPTIONS_ERROR;
