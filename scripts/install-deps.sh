@@ -17,6 +17,8 @@ PKGS=(
 	acpica-tools
 	# scripts
 	python3 curl procps strace e2fsprogs zlib1g-dev liburing-dev
+	# user-mode networking (slirp.pc requires glib-2.0, which libslirp-dev does not pull in)
+	libslirp-dev libglib2.0-dev
 )
 
 missing=()
