@@ -6,7 +6,8 @@
 # 10.0.2.2; the checksum must match. It asks 10.0.2.3 for a name (the box
 # has no network: that part is reported, not counted). A host port forward
 # reaches a server in the guest; with restrict=on the guest cannot reach
-# the host. Guest scripts live on an ext4 disk written with debugfs.
+# the host. The MAC is QEMU's default or mac=, the MTU 1500. Guest scripts
+# live on an ext4 disk written with debugfs.
 # timeout: 600
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vmm-common.sh"
@@ -62,6 +63,7 @@ dhcp='cp /mnt/dhcp.sh /tmp/dhcp.sh; chmod +x /tmp/dhcp.sh
 ifconfig eth0 up
 udhcpc -i eth0 -n -q -t 5 -T 2 -s /tmp/dhcp.sh || echo "PHYLLO DHCP-FAILED"'
 put_file "$disk" get.sh "$dhcp
+echo \"PHYLLO NIC \$(cat /sys/class/net/eth0/address) MTU \$(cat /sys/class/net/eth0/mtu)\"
 if timeout 60 wget -q -O /tmp/blob http://10.0.2.2:$http_port/blob; then
 	echo \"PHYLLO WGET-MD5 \$(md5sum </tmp/blob | cut -d' ' -f1)\"
 else
@@ -77,6 +79,7 @@ mkdir -p /tmp/www && echo served-from-the-guest-42 >/tmp/www/index.html
 httpd -p 8080 -h /tmp/www && echo PHYLLO HTTPD-UP
 sleep 120"
 put_file "$disk" restricted.sh "$dhcp
+echo \"PHYLLO NIC \$(cat /sys/class/net/eth0/address)\"
 if timeout 15 wget -q -O /tmp/blob http://10.0.2.2:$http_port/blob; then
 	echo PHYLLO RESTRICTED-WGET-SUCCEEDED
 else
@@ -89,6 +92,7 @@ boot_net "$log" get.sh user=on || fail "download boot exited $? (log $log)"
 expect_line "$log" '^PHYLLO PCI .*=1af4:1041'
 expect_line "$log" '^PHYLLO DHCP 10\.0\.2\.15 ROUTER 10\.0\.2\.2'
 expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"
+expect_line "$log" '^PHYLLO NIC 52:54:00:12:34:56 MTU 1500'
 echo "ok: DHCP gave 10.0.2.15, 1 MiB through 10.0.2.2 has md5 $want_md5"
 if grep -q '^PHYLLO DNS-ANSWERED' "$log"; then
 	echo "ok: 10.0.2.3 answered a DNS query"
@@ -117,13 +121,16 @@ echo "ok: 127.0.0.1:$fwd_port -> guest:8080 served '$got'"
 
 # 3. restrict=on: DHCP works, the host cannot be reached.
 log=$(test_log restricted)
-boot_net "$log" restricted.sh user=on,restrict=on || fail "restricted boot exited $?"
+boot_net "$log" restricted.sh user=on,restrict=on,mac=52:54:00:ab:cd:ef ||
+	fail "restricted boot exited $?"
+expect_line "$log" '^PHYLLO NIC 52:54:00:ab:cd:ef'
 expect_line "$log" '^PHYLLO DHCP 10\.0\.2\.15'
 expect_line "$log" '^PHYLLO RESTRICTED-WGET-FAILED'
 echo "ok: restrict=on: the guest's wget to 10.0.2.2 fails"
 
-# 4. Bad rules and back ends fail cleanly, with one line.
-for bad in "user=on,hostfwd=tcp:127.0.0.1:notaport-:80" "user=on,hostfwd=icmp::1-:2" "tap=tap0"; do
+# 4. Bad rules, a host port in use and tap (not there yet) fail cleanly, in one line.
+for bad in "user=on,hostfwd=tcp:127.0.0.1:notaport-:80" "user=on,hostfwd=icmp::1-:2" \
+	"user=on,hostfwd=tcp:127.0.0.1:$http_port-:80" "tap=tap0" "fd=3"; do
 	"$PHYLLO_VMM" --kernel "$PHYLLO_GUEST/vmlinuz" --memory size=128M --net "$bad" \
 		</dev/null >"$T/bad.out" 2>&1
 	status=$?
