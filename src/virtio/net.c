@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * virtio-net (--net): one PCI function per --net, one queue pair (queue 0
- * receives, queue 1 transmits), no control queue. Back end: user-mode
- * networking through libslirp (src/net/slirp.c); tap is not there yet.
+ * receives, queue 1 transmits), no control queue. Back ends: user-mode
+ * networking through libslirp (src/net/slirp.c) or a tap (src/net/tap.c).
  *
  * Features: MAC, STATUS (link always up), MTU 1500. No checksum or
  * segmentation offloads: libslirp wants whole frames with valid checksums,
@@ -30,6 +30,7 @@
 
 #include "lib/log.h"
 #include "net/slirp.h"
+#include "net/tap.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/vm.h"
 
@@ -77,7 +78,8 @@ struct virtio_net {
 	struct virtio_pci *vp;
 	struct virtio_dev_ops ops;     /* per device: the queue size may differ */
 	struct virtio_net_config config;
-	struct net_slirp *slirp;
+	struct net_slirp *slirp;       /* the back end: one of these two */
+	struct net_tap *tap;
 	bool in_tx;                    /* inside net_tx(): vp->lock already held */
 	/* Frames waiting for receive buffers: a ring, oldest at backlog_head. */
 	struct net_frame backlog[NET_RX_BACKLOG];
@@ -202,7 +204,10 @@ static void net_tx(struct virtio_net *n)
 					n->name, total, NET_HDR_LEN, ETH_HDR_LEN, NET_MAX_FRAME);
 			n->warned_tx = true;
 		} else if (virtq_elem_read(&n->tx_elem, NET_HDR_LEN, n->tx_buf, frame_len) == 0) {
-			net_slirp_input(n->slirp, n->tx_buf, frame_len);
+			if (n->slirp)
+				net_slirp_input(n->slirp, n->tx_buf, frame_len);
+			else
+				net_tap_input(n->tap, n->tx_buf, frame_len);
 		}
 		virtq_push(vq, &n->tx_elem, 0);
 		pushed = true;
@@ -267,6 +272,7 @@ static void virtio_net_free(struct virtio_net *n)
 	if (n->vp)
 		virtio_pci_destroy(n->vp);
 	net_slirp_destroy(n->slirp);
+	net_tap_destroy(n->tap);
 	net_backlog_drop_all(n);
 	free(n);
 }
@@ -278,10 +284,6 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 	int ret;
 
 	*out = NULL;
-	if (!cfg->user) {
-		errbuf_set(err, errlen, "--net: tap is not supported yet");
-		return -ENOTSUP;
-	}
 	if (cfg->num_queues > 2) {
 		errbuf_set(err, errlen, "--net: num_queues=%u: multiqueue is not supported yet",
 			   cfg->num_queues);
@@ -310,7 +312,11 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	n->config.max_virtqueue_pairs = 1;
 	n->config.mtu = NET_MTU;
-	ret = net_slirp_create(vm->host->loop, cfg, n->name, net_rx, n, &n->slirp, err, errlen);
+	if (cfg->user)
+		ret = net_slirp_create(vm->host->loop, cfg, n->name, net_rx, n, &n->slirp, err,
+				       errlen);
+	else
+		ret = net_tap_create(vm->host->loop, cfg, n->name, net_rx, n, &n->tap, err, errlen);
 	if (ret < 0) {
 		free(n);
 		return ret;

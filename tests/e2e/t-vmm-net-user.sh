@@ -128,9 +128,9 @@ expect_line "$log" '^PHYLLO DHCP 10\.0\.2\.15'
 expect_line "$log" '^PHYLLO RESTRICTED-WGET-FAILED'
 echo "ok: restrict=on: the guest's wget to 10.0.2.2 fails"
 
-# 4. Bad rules, a host port in use and tap (not there yet) fail cleanly, in one line.
+# 4. Bad rules, a host port in use and an fd that is no tap fail cleanly, in one line.
 for bad in "user=on,hostfwd=tcp:127.0.0.1:notaport-:80" "user=on,hostfwd=icmp::1-:2" \
-	"user=on,hostfwd=tcp:127.0.0.1:$http_port-:80" "tap=tap0" "fd=3"; do
+	"user=on,hostfwd=tcp:127.0.0.1:$http_port-:80" "fd=3"; do
 	"$PHYLLO_VMM" --kernel "$PHYLLO_GUEST/vmlinuz" --memory size=128M --net "$bad" \
 		</dev/null >"$T/bad.out" 2>&1
 	status=$?

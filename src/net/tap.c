@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The tap back end (see tap.h). tap=NAME opens /dev/net/tun with
+ * IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (creating the device if it does not
+ * exist, which needs CAP_NET_ADMIN); fd=N takes a tap a privileged helper
+ * opened, with whatever flags it chose (TUNGETIFF tells us). With a vnet
+ * header its size is set to 12 (virtio_net_hdr_v1), and as the guest gets
+ * no offloads the header we write is all zero and the one we read is
+ * skipped: frames are whole and checksummed both ways.
+ *
+ * The tap's fd is non-blocking and on the event loop: when it is readable
+ * we read frames until it is empty (at most TAP_READ_BUDGET per wakeup, so
+ * the loop stays fair) and hand each to the device. A write the tap cannot
+ * take right now (EAGAIN: its queue is full) drops the frame, as a full NIC
+ * queue would; TCP retransmits.
+ */
+#include "net/tap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "vmm/config.h"
+#include "vmm/loop.h"
+
+#define TAP_VNET_HDR_LEN 12
+#define TAP_MAX_FRAME (14 + 65535)
+#define TAP_READ_BUDGET 64
+
+struct net_tap {
+	int fd;
+	bool owned_fd;      /* we opened it (tap=NAME), not fd=N */
+	bool vnet_hdr;
+	struct event_loop *loop;
+	char name[32];
+	net_rx_fn rx;
+	void *rx_opaque;
+	bool warned_write;
+	uint8_t buf[TAP_MAX_FRAME];
+};
+
+static void on_tap_readable(void *opaque, uint32_t events)
+{
+	struct net_tap *t = opaque;
+	uint8_t hdr[TAP_VNET_HDR_LEN];
+
+	(void)events;
+	for (int i = 0; i < TAP_READ_BUDGET; i++) {
+		struct iovec iov[2] = {
+			{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+			{ .iov_base = t->buf, .iov_len = sizeof(t->buf) },
+		};
+		ssize_t n = t->vnet_hdr ? readv(t->fd, iov, 2) : read(t->fd, t->buf, sizeof(t->buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* EAGAIN: empty */
+		if (t->vnet_hdr)
+			n -= TAP_VNET_HDR_LEN;
+		if (n >= 14)
+			t->rx(t->rx_opaque, t->buf, (size_t)n);
+	}
+}
+
+void net_tap_input(struct net_tap *t, const void *frame, size_t len)
+{
+	uint8_t hdr[TAP_VNET_HDR_LEN] = { 0 };
+	struct iovec iov[2] = {
+		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)frame, .iov_len = len },
+	};
+	ssize_t n;
+
+	do
+		n = t->vnet_hdr ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != EAGAIN && !t->warned_write) {
+		pr_warn("%s: cannot write to the tap: %s", t->name, strerror(errno));
+		t->warned_write = true;
+	}
+}
+
+/* ip= and mask=: address the host side and bring the link up. */
+static int tap_configure_host(const char *ifname, const struct net_config *cfg, char *err,
+			      size_t errlen)
+{
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int sock, ret = 0;
+
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	sin->sin_family = AF_INET;
+	if (cfg->ip) {
+		if (inet_pton(AF_INET, cfg->ip, &sin->sin_addr) != 1) {
+			errbuf_set(err, errlen, "--net: ip '%s' is not an IPv4 address", cfg->ip);
+			ret = -EINVAL;
+			goto out;
+		}
+		if (ioctl(sock, SIOCSIFADDR, &ifr) < 0) {
+			ret = -errno;
+			errbuf_set(err, errlen, "--net: cannot give %s the address %s: %s", ifname,
+				   cfg->ip, strerror(errno));
+			goto out;
+		}
+	}
+	if (cfg->mask) {
+		if (inet_pton(AF_INET, cfg->mask, &sin->sin_addr) != 1) {
+			errbuf_set(err, errlen, "--net: mask '%s' is not an IPv4 netmask", cfg->mask);
+			ret = -EINVAL;
+			goto out;
+		}
+		if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0) {
+			ret = -errno;
+			errbuf_set(err, errlen, "--net: cannot set the netmask of %s: %s", ifname,
+				   strerror(errno));
+			goto out;
+		}
+	}
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
+			ret = -errno;
+			errbuf_set(err, errlen, "--net: cannot bring %s up: %s", ifname,
+				   strerror(errno));
+		}
+	}
+out:
+	close(sock);
+	return ret;
+}
+
+int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const char *name,
+		   net_rx_fn rx, void *rx_opaque, struct net_tap **out, char *err, size_t errlen)
+{
+	struct ifreq ifr = { 0 };
+	int hdr_len = TAP_VNET_HDR_LEN;
+	struct net_tap *t;
+	int ret;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->loop = loop;
+	t->rx = rx;
+	t->rx_opaque = rx_opaque;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	if (cfg->tap) {
+		if (strlen(cfg->tap) >= IFNAMSIZ) {
+			errbuf_set(err, errlen, "--net: tap name '%s' is too long", cfg->tap);
+			free(t);
+			return -EINVAL;
+		}
+		t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		if (t->fd < 0) {
+			ret = -errno;
+			errbuf_set(err, errlen, "--net: cannot open /dev/net/tun: %s", strerror(errno));
+			free(t);
+			return ret;
+		}
+		t->owned_fd = true;
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cfg->tap);
+		if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
+			ret = -errno;
+			errbuf_set(err, errlen, "--net: cannot open tap '%s': %s", cfg->tap,
+				   strerror(errno));
+			goto fail;
+		}
+	} else {
+		t->fd = cfg->fd;
+		if (ioctl(t->fd, TUNGETIFF, &ifr) < 0 || (ifr.ifr_flags & 0x000f) != IFF_TAP ||
+		    !(ifr.ifr_flags & IFF_NO_PI)) {
+			errbuf_set(err, errlen, "--net: fd=%d is not a tap opened with IFF_NO_PI",
+				   cfg->fd);
+			ret = -EINVAL;
+			goto fail;
+		}
+		if (fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK) < 0) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	t->vnet_hdr = ifr.ifr_flags & IFF_VNET_HDR;
+	if (t->vnet_hdr && ioctl(t->fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+		ret = -errno;
+		errbuf_set(err, errlen, "--net: cannot set the tap's vnet header size: %s",
+			   strerror(errno));
+		goto fail;
+	}
+	if (cfg->ip || cfg->mask || cfg->tap) {
+		ret = tap_configure_host(ifr.ifr_name, cfg, err, errlen);
+		if (ret < 0)
+			goto fail;
+	}
+	ret = loop_add(loop, t->fd, EPOLLIN, on_tap_readable, t);
+	if (ret < 0)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	if (t->owned_fd)
+		close(t->fd);
+	free(t);
+	return ret;
+}
+
+void net_tap_destroy(struct net_tap *t)
+{
+	if (!t)
+		return;
+	loop_del(t->loop, t->fd);
+	if (t->owned_fd)
+		close(t->fd);
+	free(t);
+}
