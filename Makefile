@@ -8,11 +8,13 @@
 #   make check    ... then every unit test (plain and ASan+UBSan), every
 #                 fuzzer for a bounded time, and every end-to-end test;
 #                 ends with "N passed, M failed"
+#   make bench    boot benchmark (bench/boot), phyllo-vmm against QEMU
+#   make bench-blk  virtio-blk benchmark (bench/blk, fio in the guest)
 
 BUILD ?= build
 SANITIZE_BUILD ?= $(BUILD)/sanitize
 
-.PHONY: all deps build sanitize fuzz guest demo check unit e2e clean bench
+.PHONY: all deps build sanitize fuzz guest demo check unit e2e clean bench bench-blk
 
 all: build
 
@@ -54,3 +56,7 @@ clean:
 
 bench: build guest
 	@tools/kvmbox -- bench/boot/run.py
+
+bench-blk: build guest
+	@bench/blk/build-guest.sh
+	@tools/kvmbox -t 5400 -- bench/blk/run.py

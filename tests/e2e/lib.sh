@@ -27,6 +27,19 @@ fail() {
 	exit 1
 }
 
+# fail_log LOG MSG: the test fails with MSG, followed by the last lines of
+# LOG (a guest or VMM log), so that a failure in CI explains itself.
+fail_log() {
+	local log=$1
+	shift
+	echo "FAIL: $*" >&2
+	if [[ -s "$log" ]]; then
+		echo "--- last lines of $log:" >&2
+		tail -n 25 "$log" | tr -d '\r' | sed 's/^/  | /' >&2
+	fi
+	exit 1
+}
+
 # skip MSG: the test cannot run here (reported as a failure all the same).
 skip() {
 	echo "SKIP: $*" >&2
@@ -47,12 +60,17 @@ expect_line() {
 	fi
 }
 
-# wait_line FILE REGEX SECONDS: waits until FILE has a line matching REGEX;
-# returns 1 after SECONDS without one. For tests that talk to a running VM.
+# wait_line FILE REGEX SECONDS [PID]: waits until FILE has a line matching
+# REGEX; returns 1 after SECONDS, or as soon as process PID (the VMM that
+# writes FILE) has ended without writing it.
 wait_line() {
-	local file=$1 re=$2 end=$((SECONDS + $3))
+	local file=$1 re=$2 end=$((SECONDS + $3)) pid=${4:-}
 	while ((SECONDS < end)); do
 		grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+		if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+			grep -Eq -- "$re" "$file" 2>/dev/null
+			return
+		fi
 		sleep 0.2
 	done
 	return 1

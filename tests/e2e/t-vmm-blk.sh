@@ -41,7 +41,7 @@ put_file "$raw" overlay.sh 'echo overlay >/mnt/overlay.txt; echo PHYLLO OVERLAY-
 put_file "$raw" ro.sh 'if dd if=/dev/zero of=/dev/vda bs=4k count=1 seek=100 conv=fsync 2>/dev/null; then echo PHYLLO RO-WRITE-SUCCEEDED; else echo PHYLLO RO-WRITE-FAILED; fi'
 
 # 1. raw: write, then read back in a second boot.
-boot_disk "$(test_log raw-write)" "path=$raw" write.sh || fail "raw write boot exited $?"
+boot_disk "$(test_log raw-write)" "path=$raw" write.sh || fail_log "$(test_log raw-write)" "raw write boot exited $?"
 expect_line "$(test_log raw-write)" '^PHYLLO MOUNTED /dev/vda'
 expect_line "$(test_log raw-write)" '^PHYLLO WROTE '
 expect_line "$(test_log raw-write)" '^PHYLLO PCI .*=1af4:1042'
@@ -49,7 +49,7 @@ expect_line "$(test_log raw-write)" 'virtio-blk0: io_uring with'
 # The check boot takes the synchronous path (no io_uring), the write boot
 # took io_uring: each must read what the other wrote.
 PHYLLO_NO_IO_URING=1 boot_disk "$(test_log raw-check)" "path=$raw" check.sh ||
-	fail "raw check boot exited $?"
+	fail_log "$(test_log raw-check)" "raw check boot exited $?"
 expect_line "$(test_log raw-check)" '^PHYLLO CHECK-OK'
 [ "$(debugfs -R 'cat /written.txt' "$raw" 2>/dev/null)" = hello-from-guest ] ||
 	fail "the host does not see the guest's file in the raw image"
@@ -58,7 +58,7 @@ expect_line "$(test_log raw-check)" '^PHYLLO CHECK-OK'
 base_hash=$(sha256sum <"$raw")
 ov=$T/overlay.qcow2
 qemu-img create -q -f qcow2 -b "$raw" -F raw "$ov" || fail "qemu-img create"
-boot_disk "$(test_log qcow2-write)" "path=$ov" overlay.sh || fail "overlay boot exited $?"
+boot_disk "$(test_log qcow2-write)" "path=$ov" overlay.sh || fail_log "$(test_log qcow2-write)" "overlay boot exited $?"
 expect_line "$(test_log qcow2-write)" '^PHYLLO OVERLAY-WROTE'
 qemu-img check "$ov" >"$T/check.txt" 2>&1 || fail "qemu-img check: $(cat "$T/check.txt")"
 grep -q 'No errors were found' "$T/check.txt" || fail "qemu-img check: $(cat "$T/check.txt")"
@@ -74,7 +74,7 @@ qemu-img convert -O raw "$ov" "$T/flat.raw"
 	fail "the overlay does not hold the guest's write"
 
 # 3. read-only: the guest's write fails, the image is unchanged.
-boot_disk "$(test_log ro)" "path=$raw,readonly=on" ro.sh || fail "read-only boot exited $?"
+boot_disk "$(test_log ro)" "path=$raw,readonly=on" ro.sh || fail_log "$(test_log ro)" "read-only boot exited $?"
 expect_line "$(test_log ro)" '^PHYLLO RO-WRITE-FAILED'
 [ "$(sha256sum <"$raw")" = "$base_hash" ] || fail "the read-only image changed"
 

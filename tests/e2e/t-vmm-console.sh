@@ -12,13 +12,13 @@ T=$PHYLLO_TMP
 
 timeout 240 "$PHYLLO_VMM" --kernel "$K" --initramfs "$I" --cmdline "console=hvc0 quiet" \
 	--memory size=256M --serial null --console "file=$T/hvc.out" </dev/null >"$T/stdout" 2>&1 ||
-	fail "file= console boot exited $?"
+	fail_log "$T/stdout" "file= console boot exited $?"
 expect_line "$T/hvc.out" '^PHYLLO BOOT-OK'
 expect_line "$T/hvc.out" '^PHYLLO PCI .*=1af4:1043.*'
 expect_line "$T/hvc.out" '^PHYLLO PCI .*=1af4:1044'
 
 timeout 240 "$PHYLLO_VMM" --kernel "$K" --initramfs "$I" --cmdline "console=hvc0 quiet phyllo.mode=shell" \
-	--memory size=256M --serial null --console "socket=$T/hvc.sock" </dev/null >/dev/null 2>&1 &
+	--memory size=256M --serial null --console "socket=$T/hvc.sock" </dev/null >"$T/shell.vmm" 2>&1 &
 pid=$!
 python3 - "$T/hvc.sock" >"$T/shell.out" <<'PY' || fail "console socket client failed: $(tail -c 500 "$T/shell.out")"
 import socket, sys, time
@@ -46,6 +46,6 @@ while time.time() < deadline:
         s.sendall(b"exit\n"); stage = 2
 sys.stdout.write(buf.decode(errors="replace"))
 PY
-wait "$pid" || fail "shell boot exited $?"
+wait "$pid" || fail_log "$T/shell.vmm" "shell boot exited $?; the console said: $(tail -c 300 "$T/shell.out")"
 expect_line "$T/shell.out" 'answer=42'
 expect_line "$T/shell.out" '/dev/hvc0'

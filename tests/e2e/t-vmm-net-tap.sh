@@ -46,7 +46,7 @@ run_vmm 240 "$log" -v --kernel "$PHYLLO_GUEST/vmlinuz" \
 	--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" --memory size=256M \
 	--disk "path=$disk" --net "tap=$tap,ip=$host_ip,mask=255.255.255.0" \
 	--cmdline "$GUEST_CMDLINE_BASE phyllo.mount=/dev/vda phyllo.mode=run phyllo.run=/mnt/get.sh" \
-	</dev/null || fail "tap boot exited $? (log $log)"
+	</dev/null || fail_log "$log" "tap boot exited $?"
 expect_line "$log" '^PHYLLO PCI .*=1af4:1041'
 expect_line "$log" '^PHYLLO NIC 52:54:00:12:34:56'
 expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"

@@ -88,7 +88,7 @@ fi"
 
 # 1. DHCP, then a download from the host's loopback through 10.0.2.2.
 log=$(test_log get)
-boot_net "$log" get.sh user=on || fail "download boot exited $? (log $log)"
+boot_net "$log" get.sh user=on || fail_log "$log" "download boot exited $?"
 expect_line "$log" '^PHYLLO PCI .*=1af4:1041'
 expect_line "$log" '^PHYLLO DHCP 10\.0\.2\.15 ROUTER 10\.0\.2\.2'
 expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"
@@ -108,7 +108,7 @@ log=$(test_log hostfwd)
 	--cmdline "$GUEST_CMDLINE_BASE phyllo.mount=/dev/vda phyllo.mode=run phyllo.run=/mnt/serve.sh" \
 	</dev/null >"$log" 2>&1 &
 vmm_pid=$!
-wait_line "$log" '^PHYLLO HTTPD-UP' 200 || fail "the guest's httpd did not start: $(tail -n 20 "$log")"
+wait_line "$log" '^PHYLLO HTTPD-UP' 200 "$vmm_pid" || fail_log "$log" "the guest's httpd did not start"
 got=$(curl -s --max-time 20 "http://127.0.0.1:$fwd_port/index.html") ||
 	fail "curl through hostfwd to the guest failed"
 [ "$got" = served-from-the-guest-42 ] || fail "hostfwd returned '$got'"
@@ -116,13 +116,13 @@ kill -TERM "$vmm_pid"
 wait "$vmm_pid"
 status=$?
 vmm_pid=
-[ "$status" -eq 0 ] || fail "the VMM exited $status after SIGTERM"
+[ "$status" -eq 0 ] || fail_log "$log" "the VMM exited $status after SIGTERM"
 echo "ok: 127.0.0.1:$fwd_port -> guest:8080 served '$got'"
 
 # 3. restrict=on: DHCP works, the host cannot be reached.
 log=$(test_log restricted)
 boot_net "$log" restricted.sh user=on,restrict=on,mac=52:54:00:ab:cd:ef ||
-	fail "restricted boot exited $?"
+	fail_log "$log" "restricted boot exited $?"
 expect_line "$log" '^PHYLLO NIC 52:54:00:ab:cd:ef'
 expect_line "$log" '^PHYLLO DHCP 10\.0\.2\.15'
 expect_line "$log" '^PHYLLO RESTRICTED-WGET-FAILED'

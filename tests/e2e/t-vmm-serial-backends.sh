@@ -12,7 +12,7 @@ I=$PHYLLO_GUEST/initramfs.cpio.gz
 out=$PHYLLO_TMP/serial.out
 timeout 240 "$PHYLLO_VMM" --kernel "$K" --initramfs "$I" --cmdline "$GUEST_CMDLINE_BASE" \
 	--memory size=256M --serial "file=$out" </dev/null >"$PHYLLO_TMP/stdout" 2>&1 ||
-	fail "file= boot exited $?"
+	fail_log "$PHYLLO_TMP/stdout" "file= boot exited $?"
 expect_line "$out" '^PHYLLO BOOT-OK'
 [ ! -s "$PHYLLO_TMP/stdout" ] || fail "file= mode also wrote to stdout: $(head -c 200 "$PHYLLO_TMP/stdout")"
 
@@ -20,7 +20,7 @@ expect_line "$out" '^PHYLLO BOOT-OK'
 sock=$PHYLLO_TMP/serial.sock
 timeout 240 "$PHYLLO_VMM" --kernel "$K" --initramfs "$I" \
 	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=echo" --memory size=256M \
-	--serial "socket=$sock" </dev/null >/dev/null 2>&1 &
+	--serial "socket=$sock" </dev/null >"$PHYLLO_TMP/socket.vmm" 2>&1 &
 pid=$!
 python3 - "$sock" >"$PHYLLO_TMP/sock.out" <<'PY' || fail "socket client failed: $(cat "$PHYLLO_TMP/sock.out")"
 import socket, sys, time
@@ -46,7 +46,7 @@ while time.time() < deadline:
         s.sendall(b"over the socket\n"); sent = True
 sys.stdout.write(buf.decode(errors="replace"))
 PY
-wait "$pid" || fail "socket= boot exited $?"
+wait "$pid" || fail_log "$PHYLLO_TMP/socket.vmm" "socket= boot exited $?"
 expect_line "$PHYLLO_TMP/sock.out" '^PHYLLO ECHO over the socket'
 
 # pty: read the guest's output from the pty named on stderr.
