@@ -55,6 +55,19 @@ struct net_config {
 	unsigned int queue_size;
 };
 #define VM_MAX_NETS 8
+/* Cloud Hypervisor's VsockConfig: a vhost-vsock device. */
+struct vsock_config {
+	bool enabled;
+	uint64_t cid;  /* the guest's context ID (>= 3) */
+	char *socket;  /* host side: a Unix socket, CONNECT <port> protocol */
+};
+
+/* --api-socket path=PATH | fd=N: where the REST API listens. */
+struct api_config {
+	char *path; /* NULL: no API, unless fd >= 0 */
+	int fd;     /* an inherited listening socket, else -1 */
+};
+
 #define VM_DEFAULT_VCPUS 1
 #define VM_DEFAULT_MEMORY (512ull << 20)
 #define VM_MIN_MEMORY (64ull << 20)
@@ -71,8 +84,12 @@ struct vm_config {
 	struct net_config nets[VM_MAX_NETS];
 	unsigned int nr_nets;
 	char *rng_src; /* virtio-rng entropy source; NULL: no device */
+	struct vsock_config vsock;
 	struct console_config serial;
 	struct console_config console;
+	/* Process settings, not part of the VM (not in the API's VmConfig). */
+	struct api_config api;
+	char *restore_source; /* --restore source_url=file:///DIR */
 	char *log_file;
 	int verbosity;
 };

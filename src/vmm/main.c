@@ -2,15 +2,17 @@
 /*
  * phyllo-vmm: one process, one VM.
  *
- * main() parses the command line, sets up what outlives a guest reboot
- * (event loop, console back end, CMOS RAM), then loops: build the VM, run
- * it until something asks it to stop, tear it down, and either boot again
- * (guest reboot) or exit. The main thread serves the event loop; each vCPU
- * has its own thread. Signals are taken synchronously through a signalfd so
- * that no handler ever runs in the middle of device code.
+ * main() parses the command line and sets up what the whole process needs:
+ * the event loop, signals and, with --api-socket, the REST API. Given a
+ * kernel it creates and boots the VM at once; the VM's life cycle is in
+ * vmm.c. The main thread then serves the event loop until something ends
+ * the process; each vCPU has its own thread. Signals are taken
+ * synchronously through a signalfd so that no handler ever runs in the
+ * middle of device code.
  *
- * Exit status: 0 after a guest power-off or a SIGTERM/SIGINT shutdown,
- * 1 for bad input or a VM failure (with one message naming it).
+ * Exit status: 0 after a guest power-off, a SIGTERM/SIGINT shutdown or the
+ * API's vmm.shutdown; 1 for bad input or a VM failure (with one message
+ * naming it).
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,22 +25,10 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "vmm/chardev.h"
 #include "vmm/loop.h"
 #include "vmm/options.h"
 #include "vmm/vcpu.h"
-#include "vmm/vm.h"
-
-struct vmm {
-	struct vm_config cfg;
-	struct vm_host host;
-	struct chardev serial;
-	struct chardev console;
-	uint8_t cmos_ram[128];
-	struct vm vm;
-	bool vm_alive;
-	int signal_fd;
-};
+#include "vmm/vmm.h"
 
 static void on_signal(void *opaque, uint32_t events)
 {
@@ -49,19 +39,10 @@ static void on_signal(void *opaque, uint32_t events)
 	if (read(vmm->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	pr_info("received %s, shutting down", strsignal((int)si.ssi_signo));
-	if (vmm->vm_alive)
+	if (vmm->state == VMM_RUNNING || vmm->state == VMM_PAUSED)
 		vm_request_exit(&vmm->vm, VM_EXIT_SIGNAL);
-}
-
-static void on_vm_exit(void *opaque, uint32_t events)
-{
-	struct vmm *vmm = opaque;
-	uint64_t v;
-
-	(void)events;
-	if (read(vmm->vm.exit_evt, &v, sizeof(v)) < 0) {
-		/* Nothing to do: the exit reason is already recorded. */
-	}
+	else
+		vmm_quit(vmm, 0);
 }
 
 static int setup_signals(struct vmm *vmm)
@@ -88,58 +69,31 @@ static int setup_signals(struct vmm *vmm)
 	return loop_add(vmm->host.loop, vmm->signal_fd, EPOLLIN, on_signal, vmm);
 }
 
-/* Boot and run the VM until it stops; returns why. */
-static enum vm_exit run_once(struct vmm *vmm)
-{
-	enum vm_exit reason;
-
-	if (vm_create(&vmm->vm, &vmm->cfg, &vmm->host) < 0)
-		return VM_EXIT_ERROR;
-	vmm->vm_alive = true;
-	if (loop_add(vmm->host.loop, vmm->vm.exit_evt, EPOLLIN, on_vm_exit, vmm) < 0) {
-		vm_destroy(&vmm->vm);
-		vmm->vm_alive = false;
-		return VM_EXIT_ERROR;
-	}
-	if (vm_start(&vmm->vm) == 0)
-		pr_info("booting %s with %u vCPU(s) and %lluM of RAM", vmm->cfg.kernel,
-			vmm->cfg.boot_vcpus, (unsigned long long)(vmm->cfg.memory_size >> 20));
-	while (atomic_load(&vmm->vm.exit_reason) == VM_EXIT_NONE)
-		loop_run_once(vmm->host.loop, -1);
-	reason = (enum vm_exit)atomic_load(&vmm->vm.exit_reason);
-	vm_stop(&vmm->vm);
-	loop_del(vmm->host.loop, vmm->vm.exit_evt);
-	loop_run_once(vmm->host.loop, 0); /* let the loop free the dead handler */
-	vmm->vm_alive = false;
-	vm_destroy(&vmm->vm);
-	return reason;
-}
-
 int main(int argc, char **argv)
 {
-	static struct vmm vmm; /* large (the chardev ring): not on the stack */
+	static struct vmm vmm; /* large (the chardev rings): not on the stack */
 	char err[512];
-	enum vm_exit reason;
-	int status = 1;
 
+	vmm.signal_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &vmm.host.start);
-	vm_config_init(&vmm.cfg);
-	switch (options_parse(argc, argv, &vmm.cfg, err, sizeof(err))) {
+	vm_config_init(&vmm.cli);
+	switch (options_parse(argc, argv, &vmm.cli, err, sizeof(err))) {
 	case OPTIONS_EXIT_OK:
-		vm_config_free(&vmm.cfg);
+		vm_config_free(&vmm.cli);
 		return 0;
 	case OPTIONS_ERROR:
 		fprintf(stderr, "phyllo-vmm: error: %s\n", err);
-		vm_config_free(&vmm.cfg);
+		vm_config_free(&vmm.cli);
 		return 1;
 	case OPTIONS_RUN:
 		break;
 	}
-	log_set_level(vmm.cfg.verbosity >= 2 ? LOG_DEBUG :
-		      vmm.cfg.verbosity == 1 ? LOG_INFO : LOG_WARN);
-	if (vmm.cfg.log_file && log_set_file(vmm.cfg.log_file) < 0) {
+	log_set_level(vmm.cli.verbosity >= 2 ? LOG_DEBUG :
+		      vmm.cli.verbosity == 1 ? LOG_INFO : LOG_WARN);
+	vmm.exit_status = 1;
+	if (vmm.cli.log_file && log_set_file(vmm.cli.log_file) < 0) {
 		fprintf(stderr, "phyllo-vmm: error: --log-file: cannot open '%s': %s\n",
-			vmm.cfg.log_file, strerror(errno));
+			vmm.cli.log_file, strerror(errno));
 		goto out_cfg;
 	}
 
@@ -149,41 +103,29 @@ int main(int argc, char **argv)
 		pr_err("cannot set up the event loop: %s", strerror(errno));
 		goto out_loop;
 	}
-	if (vmm.cfg.serial.mode != CONSOLE_OFF) {
-		if (chardev_open(&vmm.serial, &vmm.cfg.serial, vmm.host.loop, err, sizeof(err)) < 0) {
-			pr_err("--serial: %s", err);
-			goto out_loop;
+	if (vmm.cli.kernel) {
+		vmm.cfg = &vmm.cli;
+		vmm.state = VMM_CREATED;
+		if (vmm_boot(&vmm, err, sizeof(err)) < 0) {
+			pr_err("%s", err);
+			goto out_vmm;
 		}
-		vmm.host.serial = &vmm.serial;
-	}
-	if (vmm.cfg.console.mode != CONSOLE_OFF) {
-		if (chardev_open(&vmm.console, &vmm.cfg.console, vmm.host.loop, err, sizeof(err)) < 0) {
-			pr_err("--console: %s", err);
-			goto out_serial;
-		}
-		vmm.host.console = &vmm.console;
 	}
 
-	do {
-		reason = run_once(&vmm);
-		if (reason == VM_EXIT_REBOOT)
-			pr_info("guest reboot: booting again");
-	} while (reason == VM_EXIT_REBOOT);
-	status = reason == VM_EXIT_POWEROFF || reason == VM_EXIT_SIGNAL ? 0 : 1;
+	vmm.quit = false;
+	while (!vmm.quit)
+		loop_run_once(vmm.host.loop, -1);
 
-	if (vmm.host.console)
-		chardev_close(&vmm.console);
-out_serial:
-	if (vmm.host.serial)
-		chardev_close(&vmm.serial);
+out_vmm:
+	vmm_cleanup(&vmm);
 out_loop:
-	if (vmm.signal_fd > 0) {
+	if (vmm.signal_fd >= 0) {
 		loop_del(vmm.host.loop, vmm.signal_fd);
 		close(vmm.signal_fd);
 	}
 	loop_free(vmm.host.loop);
 out_cfg:
-	vm_config_free(&vmm.cfg);
+	vm_config_free(&vmm.cli);
 	chardev_restore_terminal();
-	return status;
+	return vmm.exit_status;
 }

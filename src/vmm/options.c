@@ -43,6 +43,11 @@ const char options_usage[] =
 	"  --rng src=PATH        virtio-rng entropy source (default /dev/urandom)\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console (hvc0), same modes as --serial (default off)\n"
+	"  --api-socket PATH | path=PATH | fd=N\n"
+	"                        serve the REST API (Cloud Hypervisor's) on a Unix socket;\n"
+	"                        without --kernel, wait there for vm.create\n"
+	"  --restore source_url=file:///DIR\n"
+	"                        continue a VM from a snapshot (vm.snapshot)\n"
 	"  --log-file PATH       write VMM messages to PATH instead of stderr\n"
 	"  -v                    more messages (repeat for debug)\n"
 	"  -h, --help            this text\n"
@@ -56,6 +61,7 @@ void vm_config_init(struct vm_config *cfg)
 	cfg->serial.mode = CONSOLE_TTY;
 	cfg->rng_src = strdup("/dev/urandom"); /* like Cloud Hypervisor: always there */
 	cfg->console.mode = CONSOLE_OFF;
+	cfg->api.fd = -1;
 }
 
 void vm_config_free(struct vm_config *cfg)
@@ -80,6 +86,9 @@ void vm_config_free(struct vm_config *cfg)
 	}
 	free(cfg->serial.path);
 	free(cfg->console.path);
+	free(cfg->vsock.socket);
+	free(cfg->api.path);
+	free(cfg->restore_source);
 	free(cfg->log_file);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -453,9 +462,56 @@ static int replace_str(char **dst, const char *src)
 	return 0;
 }
 
+/*
+ * --api-socket PATH | path=PATH | fd=N, as Cloud Hypervisor takes it.
+ * --restore source_url=file:///DIR[,prefault=on|off].
+ */
+static int parse_api_socket(const char *arg, struct api_config *api, char *err, size_t errlen)
+{
+	char *end;
+	long fd;
+
+	if (!strncmp(arg, "fd=", 3)) {
+		errno = 0;
+		fd = strtol(arg + 3, &end, 10);
+		if (errno || end == arg + 3 || *end || fd < 0 || fd > 65535) {
+			errbuf_set(err, errlen, "--api-socket: fd=%s is not a file descriptor number",
+				   arg + 3);
+			return -EINVAL;
+		}
+		api->fd = (int)fd;
+		return 0;
+	}
+	if (!strncmp(arg, "path=", 5))
+		arg += 5;
+	if (!*arg || strchr(arg, ',') || strchr(arg, '=')) {
+		errbuf_set(err, errlen, "--api-socket: expected PATH, path=PATH or fd=N, got '%s'",
+			   arg);
+		return -EINVAL;
+	}
+	return replace_str(&api->path, arg) < 0 ? -ENOMEM : 0;
+}
+
+static int parse_restore(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	const char *url;
+
+	if (strncmp(arg, "source_url=", 11)) {
+		errbuf_set(err, errlen, "--restore: expected source_url=file:///DIR, got '%s'", arg);
+		return -EINVAL;
+	}
+	url = arg + 11;
+	if (strncmp(url, "file://", 7) || url[7] != '/' || strchr(url, ',')) {
+		errbuf_set(err, errlen, "--restore: source_url must be file:///DIR, got '%s'", url);
+		return -EINVAL;
+	}
+	return replace_str(&cfg->restore_source, url) < 0 ? -ENOMEM : 0;
+}
+
 enum {
 	OPT_KERNEL = 256, OPT_INITRAMFS, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY,
 	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE, OPT_RNG, OPT_DISK, OPT_NET,
+	OPT_API_SOCKET, OPT_RESTORE,
 };
 
 enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
@@ -473,6 +529,8 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "rng", required_argument, NULL, OPT_RNG },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "net", required_argument, NULL, OPT_NET },
+		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -526,6 +584,14 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 			}
 			ret = replace_str(&cfg->rng_src, optarg + 4);
 			break;
+		case OPT_API_SOCKET:
+			if (parse_api_socket(optarg, &cfg->api, err, errlen) < 0)
+				return OPTIONS_ERROR;
+			break;
+		case OPT_RESTORE:
+			if (parse_restore(optarg, cfg, err, errlen) < 0)
+				return OPTIONS_ERROR;
+			break;
 		case 'v': cfg->verbosity++; break;
 		case 'h': fputs(options_usage, stdout); return OPTIONS_EXIT_OK;
 		case 'V': printf("phyllo-vmm %s\n", PHYLLOME_VERSION); return OPTIONS_EXIT_OK;
@@ -553,7 +619,13 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 			   "give one of them another mode");
 		return OPTIONS_ERROR;
 	}
-	if (!cfg->kernel) {
+	if (cfg->restore_source && cfg->kernel) {
+		errbuf_set(err, errlen, "--restore and --kernel exclude each other: a snapshot "
+			   "brings its own configuration");
+		return OPTIONS_ERROR;
+	}
+	/* With an API socket the VM may come later, through vm.create. */
+	if (!cfg->kernel && !cfg->restore_source && !cfg->api.path && cfg->api.fd < 0) {
 		errbuf_set(err, errlen, "no --kernel given: nothing to boot (see --help)");
 		return OPTIONS_ERROR;
 	}

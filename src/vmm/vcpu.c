@@ -11,6 +11,12 @@
  * kvm_run.immediate_exit and sends SIGUSR1. The signal interrupts a running
  * KVM_RUN (EINTR); immediate_exit covers the window where the thread is just
  * about to enter it. The handler does nothing: its only job is the EINTR.
+ *
+ * Pausing (vm_pause.c) uses the same kick without an exit reason. A thread
+ * parks only after KVM_RUN returned EINTR: with immediate_exit set, that
+ * KVM_RUN first completes the exit handled before it (the data of an IN,
+ * an MMIO read), so a parked vCPU's registers are whole, as a snapshot
+ * needs them.
  */
 #include "vmm/vcpu.h"
 
@@ -172,6 +178,22 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/* After a kick: wait here while the VM is paused (and not stopping). */
+static void vcpu_park_while_paused(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->pause_requested) {
+		vm->nr_parked++;
+		pthread_cond_broadcast(&vm->pause_cond);
+		while (vm->pause_requested && atomic_load(&vm->exit_reason) == VM_EXIT_NONE)
+			pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+		vm->nr_parked--;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *opaque)
 {
 	struct vcpu *vcpu = opaque;
@@ -187,8 +209,10 @@ static void *vcpu_thread(void *opaque)
 
 	while (atomic_load(&vm->exit_reason) == VM_EXIT_NONE) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu_park_while_paused(vcpu);
 				continue; /* kicked: the loop condition decides */
+			}
 			char what[96];
 
 			snprintf(what, sizeof(what), "KVM_RUN failed: %s", strerror(errno));
@@ -211,12 +235,19 @@ int vcpu_start(struct vcpu *vcpu)
 	return 0;
 }
 
-void vcpu_kick_and_join(struct vcpu *vcpu)
+void vcpu_kick(struct vcpu *vcpu)
 {
 	if (!vcpu->running)
 		return;
 	vcpu->run->immediate_exit = 1;
 	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_kick_and_join(struct vcpu *vcpu)
+{
+	if (!vcpu->running)
+		return;
+	vcpu_kick(vcpu);
 	pthread_join(vcpu->thread, NULL);
 	vcpu->running = false;
 	if (log_get_level() >= LOG_DEBUG) {

@@ -26,6 +26,8 @@ void vcpu_destroy(struct vcpu *vcpu);
 int vcpu_start(struct vcpu *vcpu);
 /* Make KVM_RUN return now (from any thread), then join. */
 void vcpu_kick_and_join(struct vcpu *vcpu);
+/* Make KVM_RUN return now without ending the thread (pause). */
+void vcpu_kick(struct vcpu *vcpu);
 /* The signal used to kick vCPUs out of KVM_RUN; installed once per process. */
 int vcpu_install_kick_signal(void);
 

@@ -25,6 +25,7 @@
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/regs.h"
+#include "hw/ged.h"
 #include "lib/log.h"
 #include "vmm/vcpu.h"
 
@@ -36,7 +37,7 @@ extern const struct device_ops serial_device, i8042_device, cmos_device,
 	virtio_console_device, virtio_net_device;
 
 static const struct device_ops *const vm_devices[] = {
-	&serial_device, &i8042_device, &cmos_device, &acpi_pm_device, &debug_port_device,
+	&serial_device, &i8042_device, &cmos_device, &acpi_pm_device, &debug_port_device, &ged_device,
 	&virtio_console_device, &virtio_blk_device, &virtio_rng_device, &virtio_net_device,
 };
 _Static_assert(ARRAY_SIZE(vm_devices) <= VM_MAX_DEVICES, "raise VM_MAX_DEVICES");
@@ -49,6 +50,14 @@ void vm_request_exit(struct vm *vm, enum vm_exit reason)
 	if (atomic_compare_exchange_strong(&vm->exit_reason, &expected, (int)reason) &&
 	    write(vm->exit_evt, &one, sizeof(one)) < 0)
 		pr_err("cannot wake the main loop: %s", strerror(errno));
+}
+
+int vm_power_button(struct vm *vm)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++)
+		if (vm_devices[i] == &ged_device)
+			return ged_raise(vm->dev_state[i], ACPI_GED_EVENT_POWER_BUTTON);
+	return -ENODEV;
 }
 
 int vm_irq_line(struct vm *vm, uint32_t irq, int level)
@@ -179,6 +188,8 @@ static int build_acpi(struct vm *vm, char *err, size_t errlen)
 		.pci_mmio32_size = vm->pci.mmio32_end - vm->pci.mmio32_base,
 		.pci_mmio64_base = vm->pci.mmio64_base,
 		.pci_mmio64_size = vm->pci.mmio64_end - vm->pci.mmio64_base,
+		.ged_mmio_addr = GED_MMIO_ADDR,
+		.ged_gsi = GED_GSI,
 	};
 	void *buf = guest_mem_ptr(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
 	ssize_t n = acpi_build_tables(buf, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, &l);
@@ -190,7 +201,8 @@ static int build_acpi(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host)
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host, char *errout,
+	      size_t errout_len)
 {
 	struct boot_request req = {
 		.kernel = cfg->kernel, .initramfs = cfg->initramfs, .cmdline = cfg->cmdline,
@@ -209,6 +221,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host)
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	pthread_mutex_init(&vm->irq_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->exit_evt = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->exit_evt < 0) {
 		ret = -errno;
@@ -280,7 +294,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host)
 	}
 	return 0;
 fail:
-	pr_err("%s", err[0] ? err : strerror(-ret));
+	if (!err[0])
+		snprintf(err, sizeof(err), "%s", strerror(-ret));
+	if (errout)
+		snprintf(errout, errout_len, "%s", err);
+	else
+		pr_err("%s", err);
 	vm_destroy(vm);
 	return ret;
 }
@@ -303,6 +322,11 @@ void vm_stop(struct vm *vm)
 {
 	if (!vm->vcpus)
 		return;
+	/* Parked vCPUs wake up, see exit_reason and end. */
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick_and_join(&vm->vcpus[i]);
 }
@@ -340,4 +364,6 @@ void vm_destroy(struct vm *vm)
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	pthread_mutex_destroy(&vm->irq_lock);
+	pthread_cond_destroy(&vm->pause_cond);
+	pthread_mutex_destroy(&vm->pause_lock);
 }

@@ -32,6 +32,7 @@ enum vm_exit {
 	VM_EXIT_REBOOT,   /* reset: boot again in the same process */
 	VM_EXIT_ERROR,    /* triple fault or KVM failure: exit non-zero */
 	VM_EXIT_SIGNAL,   /* SIGTERM/SIGINT: shut down */
+	VM_EXIT_SHUTDOWN, /* the API's vm.shutdown: the process stays */
 };
 
 /* What survives a reboot, owned by main. */
@@ -74,18 +75,41 @@ struct vm {
 	_Atomic int exit_reason;
 	int exit_evt; /* eventfd: a vCPU or device asks main to stop the VM */
 	pthread_mutex_t irq_lock;
+
+	/* Pause: vCPU threads park outside KVM_RUN (see vcpu.c). */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	bool paused;
+	unsigned int nr_parked;
+	struct kvm_clock_data paused_clock; /* kvmclock at the pause */
 };
 
-/* Build the VM (KVM objects, RAM, devices, kernel) without running it. */
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host);
+/*
+ * Build the VM (KVM objects, RAM, devices, kernel) without running it. On
+ * failure the message goes to errout, or to the log if errout is NULL.
+ */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host, char *errout,
+	      size_t errout_len);
 /* Start the vCPU threads. */
 int vm_start(struct vm *vm);
 /* Stop and join the vCPU threads (idempotent). */
 void vm_stop(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
+/*
+ * Pause every vCPU (each parks after its last exit is complete, so the
+ * vCPU state is consistent for a snapshot) and freeze the guest's clock;
+ * resume continues it where it stood. Event-loop thread only. -EALREADY
+ * when already paused / not paused, -ETIMEDOUT if a vCPU does not park.
+ */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+
 /* Any thread: record why the VM must stop and wake main. */
 void vm_request_exit(struct vm *vm, enum vm_exit reason);
+/* Press the ACPI power button (hw/ged.c). */
+int vm_power_button(struct vm *vm);
 /* Drive an interrupt line of the in-kernel PIC/IOAPIC. */
 int vm_irq_line(struct vm *vm, uint32_t irq, int level);
 

@@ -31,6 +31,10 @@
 #define PCI_MMIO32_END 0xfec00000ull
 #define PCI_MMIO64_SIZE (32ull << 30) /* placed after RAM, 1 GiB aligned */
 
+/* The ACPI Generic Event Device's register (hw/ged.c), below the BAR window. */
+#define GED_MMIO_ADDR 0xcffff000u
+#define GED_GSI 5 /* an IOAPIC input nothing else uses; edge, active high */
+
 #define IOAPIC_ADDR 0xfec00000u
 #define LAPIC_ADDR 0xfee00000u
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000u /* one page, for VMX real mode */

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The ACPI Generic Event Device: how a HW-reduced platform tells the guest
+ * about events that have no register of their own, today the power button
+ * (the API's vm.power-button), later hotplug.
+ *
+ * The DSDT (arch/x86/acpi.c) describes a GED with one edge interrupt and a
+ * 32-bit event register at GED_MMIO_ADDR. ged_raise() sets an event bit and
+ * pulses the interrupt; Linux's GED driver then runs _EVT, which reads the
+ * register (the read returns and clears the pending bits) and notifies
+ * \_SB.PWRB, so the guest sees a power button press (KEY_POWER, and an
+ * orderly shutdown where a daemon such as systemd-logind or acpid acts on it).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "arch/x86/acpi.h"
+#include "arch/x86/layout.h"
+#include "hw/bus.h"
+#include "hw/ged.h"
+#include "lib/log.h"
+#include "vmm/vm.h"
+
+struct ged {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	uint32_t pending;
+};
+
+static void ged_read(void *opaque, uint64_t off, void *data, unsigned int size)
+{
+	struct ged *g = opaque;
+	uint32_t v = 0;
+
+	pthread_mutex_lock(&g->lock);
+	if (off == 0) {
+		v = g->pending;
+		g->pending = 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	bus_data_set(data, size, v);
+}
+
+static void ged_write(void *opaque, uint64_t off, const void *data, unsigned int size)
+{
+	(void)opaque;
+	(void)off;
+	(void)data;
+	(void)size; /* read-only: the DSDT declares WriteAsZeros and never writes */
+}
+
+static const struct bus_dev_ops ged_bus_ops = {
+	.read = ged_read,
+	.write = ged_write,
+};
+
+int ged_raise(void *state, uint32_t event)
+{
+	struct ged *g = state;
+	int ret;
+
+	if (!g)
+		return -ENODEV;
+	pthread_mutex_lock(&g->lock);
+	g->pending |= event;
+	pthread_mutex_unlock(&g->lock);
+	/* An edge: the IOAPIC latches the rising edge. */
+	ret = vm_irq_line(g->vm, GED_GSI, 1);
+	if (ret == 0)
+		ret = vm_irq_line(g->vm, GED_GSI, 0);
+	return ret;
+}
+
+static int ged_create(struct vm *vm, void **state, char *err, size_t errlen)
+{
+	struct ged *g = calloc(1, sizeof(*g));
+	int ret;
+
+	(void)err;
+	(void)errlen;
+	*state = NULL;
+	if (!g)
+		return -ENOMEM;
+	g->vm = vm;
+	pthread_mutex_init(&g->lock, NULL);
+	ret = bus_register(&vm->mmio, GED_MMIO_ADDR, ACPI_GED_REG_SIZE, "ged", &ged_bus_ops, g);
+	if (ret < 0) {
+		pthread_mutex_destroy(&g->lock);
+		free(g);
+		return ret;
+	}
+	*state = g;
+	return 0;
+}
+
+static void ged_destroy(void *state)
+{
+	struct ged *g = state;
+
+	if (!g)
+		return;
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+const struct device_ops ged_device = {
+	.name = "ged",
+	.create = ged_create,
+	.destroy = ged_destroy,
+};
