@@ -162,9 +162,12 @@ int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const 
 	t->rx = rx;
 	t->rx_opaque = rx_opaque;
 	snprintf(t->name, sizeof(t->name), "%s", name);
-	if (cfg->tap) {
-		if (strlen(cfg->tap) >= IFNAMSIZ) {
-			errbuf_set(err, errlen, "--net: tap name '%s' is too long", cfg->tap);
+	if (cfg->fd < 0) {
+		/* No name: a new tap the kernel names from the pattern. */
+		const char *want = cfg->tap ? cfg->tap : "vmtap%d";
+
+		if (strlen(want) >= IFNAMSIZ) {
+			errbuf_set(err, errlen, "--net: tap name '%s' is too long", want);
 			free(t);
 			return -EINVAL;
 		}
@@ -177,13 +180,15 @@ int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const 
 		}
 		t->owned_fd = true;
 		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cfg->tap);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", want);
 		if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 			ret = -errno;
-			errbuf_set(err, errlen, "--net: cannot open tap '%s': %s", cfg->tap,
+			errbuf_set(err, errlen, "--net: cannot open tap '%s': %s", want,
 				   strerror(errno));
 			goto fail;
 		}
+		if (!cfg->tap)
+			pr_info("%s: created tap %s", name, ifr.ifr_name);
 	} else {
 		t->fd = cfg->fd;
 		if (ioctl(t->fd, TUNGETIFF, &ifr) < 0 || (ifr.ifr_flags & 0x000f) != IFF_TAP ||
@@ -205,7 +210,7 @@ int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const 
 			   strerror(errno));
 		goto fail;
 	}
-	if (cfg->ip || cfg->mask || cfg->tap) {
+	if (t->owned_fd || cfg->ip || cfg->mask) {
 		ret = tap_configure_host(ifr.ifr_name, cfg, err, errlen);
 		if (ret < 0)
 			goto fail;

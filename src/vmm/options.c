@@ -440,8 +440,9 @@ static int parse_net(char *arg, struct vm_config *cfg, char *err, size_t errlen)
 				return -ENOMEM;
 		}
 	}
-	if (n->user + (n->tap != NULL) + (n->fd >= 0) != 1) {
-		errbuf_set(err, errlen, "--net: give exactly one back end: user=on, tap=NAME or fd=N");
+	/* None at all: a new tap, named by the kernel (Cloud Hypervisor's way). */
+	if (n->user + (n->tap != NULL) + (n->fd >= 0) > 1) {
+		errbuf_set(err, errlen, "--net: give one back end: user=on, tap=NAME or fd=N");
 		return -EINVAL;
 	}
 	if (!n->user && (n->nr_hostfwd || n->restrict_)) {

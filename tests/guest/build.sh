@@ -40,6 +40,7 @@ GUEST_MODULES=(
 	virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
 	virtio_mmio virtio_blk virtio_net virtio_console virtio_rng
 	vmw_vsock_virtio_transport crc32c_generic ext4
+	button evdev
 )
 
 die() {
