@@ -78,7 +78,7 @@ struct vm_config {
 	char *cmdline;
 	unsigned int boot_vcpus;
 	uint64_t memory_size;
-	bool memory_shared; /* --memory shared=on: memfd-backed RAM */
+	bool memory_shared; /* memfd-backed RAM (default); off: anonymous + THP */
 	struct disk_config disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	struct net_config nets[VM_MAX_NETS];

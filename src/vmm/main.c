@@ -29,6 +29,7 @@
 #include "vmm/options.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmm.h"
+#include "vmm/vmm_api.h"
 
 static void on_signal(void *opaque, uint32_t events)
 {
@@ -103,6 +104,14 @@ int main(int argc, char **argv)
 		pr_err("cannot set up the event loop: %s", strerror(errno));
 		goto out_loop;
 	}
+	if (vmm_api_open(&vmm, err, sizeof(err)) < 0) {
+		pr_err("--api-socket: %s", err);
+		goto out_loop;
+	}
+	if (vmm.cli.restore_source) {
+		pr_err("--restore: not supported yet");
+		goto out_vmm;
+	}
 	if (vmm.cli.kernel) {
 		vmm.cfg = &vmm.cli;
 		vmm.state = VMM_CREATED;
@@ -118,6 +127,7 @@ int main(int argc, char **argv)
 
 out_vmm:
 	vmm_cleanup(&vmm);
+	vmm_api_close(&vmm);
 out_loop:
 	if (vmm.signal_fd >= 0) {
 		loop_del(vmm.host.loop, vmm.signal_fd);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Guest RAM, as Cloud Hypervisor's --memory shared=on|off: private
- * anonymous memory by default (transparent huge pages make the guest's
- * first touches of memory much cheaper, above all under nested
- * virtualization), a memfd mapped MAP_SHARED when the pages must be
- * shared with another process. MAP_NORESERVE: a 5 GiB guest costs only
- * what it touches.
+ * Guest RAM. By default a memfd mapped MAP_SHARED (design.md): the pages
+ * can be handed to another process (vhost-user, a snapshot writer) and are
+ * never moved by transparent-huge-page compaction under a running guest.
+ * --memory shared=off asks for private anonymous memory with transparent
+ * huge pages instead (Cloud Hypervisor's default): cheaper first touches,
+ * but the kernel may compact and migrate the guest's pages while it runs.
+ * MAP_NORESERVE: a 5 GiB guest costs only what it touches.
  */
 #include "vmm/memory.h"
 

@@ -41,6 +41,9 @@ const char options_usage[] =
 	"  --net tap=NAME|fd=N[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N]\n"
 	"                        a virtio-net device: user-mode networking or a tap\n"
 	"  --rng src=PATH        virtio-rng entropy source (default /dev/urandom)\n"
+	"  --vsock cid=N,socket=PATH\n"
+	"                        a virtio-vsock device (kernel vhost-vsock), guest CID N >= 3;\n"
+	"                        host programs reach it through the Unix socket PATH\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console (hvc0), same modes as --serial (default off)\n"
 	"  --api-socket PATH | path=PATH | fd=N\n"
@@ -58,6 +61,7 @@ void vm_config_init(struct vm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->boot_vcpus = VM_DEFAULT_VCPUS;
 	cfg->memory_size = VM_DEFAULT_MEMORY;
+	cfg->memory_shared = true; /* a memfd; shared=off: anonymous + THP */
 	cfg->serial.mode = CONSOLE_TTY;
 	cfg->rng_src = strdup("/dev/urandom"); /* like Cloud Hypervisor: always there */
 	cfg->console.mode = CONSOLE_OFF;
@@ -509,10 +513,88 @@ static int parse_restore(const char *arg, struct vm_config *cfg, char *err, size
 	return replace_str(&cfg->restore_source, url) < 0 ? -ENOMEM : 0;
 }
 
+/*
+ * --vsock cid=N,socket=PATH (Cloud Hypervisor's VsockConfig). CIDs 0-2 are
+ * the hypervisor, local and host; -1U is VMADDR_CID_ANY, and Linux refuses
+ * CIDs above 32 bits. The socket path leaves room for "_<port>" (guest-
+ * initiated connections go to PATH_PORT) in a sockaddr_un.
+ */
+#define VSOCK_MAX_CID 0xfffffffeull
+#define VSOCK_SOCKET_MAX 96
+static int parse_vsock(char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct vsock_config *v = &cfg->vsock;
+	char *key, *val, *end, *list = arg;
+	bool have_cid = false;
+
+	if (v->enabled) {
+		errbuf_set(err, errlen, "--vsock: only one vsock device is supported");
+		return -EINVAL;
+	}
+	while (kv_next(&list, &key, &val)) {
+		if (!strcmp(key, "cid")) {
+			unsigned long long n;
+
+			if (!val || *val < '0' || *val > '9') {
+				errbuf_set(err, errlen, "--vsock: cid must be a number, not '%s'",
+					   val ? val : "");
+				return -EINVAL;
+			}
+			errno = 0;
+			n = strtoull(val, &end, 10);
+			if (*end) {
+				errbuf_set(err, errlen, "--vsock: cid must be a number, not '%s'", val);
+				return -EINVAL;
+			}
+			if (errno == ERANGE || n > VSOCK_MAX_CID) {
+				errbuf_set(err, errlen, "--vsock: cid=%s is too big (at most %llu)", val,
+					   VSOCK_MAX_CID);
+				return -EINVAL;
+			}
+			if (n < 3) {
+				errbuf_set(err, errlen, "--vsock: cid=%llu is reserved (0 hypervisor, "
+					   "1 local, 2 host): give 3 or more", n);
+				return -EINVAL;
+			}
+			v->cid = n;
+			have_cid = true;
+		} else if (!strcmp(key, "socket")) {
+			if (!val || !*val) {
+				errbuf_set(err, errlen, "--vsock: socket needs a path");
+				return -EINVAL;
+			}
+			if (strlen(val) > VSOCK_SOCKET_MAX) {
+				errbuf_set(err, errlen, "--vsock: socket path is longer than %d bytes",
+					   VSOCK_SOCKET_MAX);
+				return -EINVAL;
+			}
+			if (replace_str(&v->socket, val) < 0) {
+				errbuf_set(err, errlen, "out of memory");
+				return -ENOMEM;
+			}
+		} else {
+			errbuf_set(err, errlen, "--vsock: unknown parameter '%s' (supported: cid, socket)",
+				   key);
+			return -EINVAL;
+		}
+	}
+	if (!have_cid) {
+		errbuf_set(err, errlen, "--vsock: cid=N is required (the guest's context ID, 3 or more)");
+		return -EINVAL;
+	}
+	if (!v->socket) {
+		errbuf_set(err, errlen, "--vsock: socket=PATH is required (where host programs connect)");
+		return -EINVAL;
+	}
+	v->enabled = true;
+	return 0;
+}
+
 enum {
 	OPT_KERNEL = 256, OPT_INITRAMFS, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY,
 	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE, OPT_RNG, OPT_DISK, OPT_NET,
 	OPT_API_SOCKET, OPT_RESTORE,
+	OPT_VSOCK,
 };
 
 enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
@@ -532,6 +614,7 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -591,6 +674,15 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 			break;
 		case OPT_RESTORE:
 			if (parse_restore(optarg, cfg, err, errlen) < 0)
+				return OPTIONS_ERROR;
+			break;
+		case OPT_VSOCK:
+			copy = strdup(optarg);
+			if (!copy)
+				return OPTIONS_ERROR;
+			ret = parse_vsock(copy, cfg, err, errlen);
+			free(copy);
+			if (ret < 0)
 				return OPTIONS_ERROR;
 			break;
 		case 'v': cfg->verbosity++; break;
