@@ -19,6 +19,8 @@ PKGS=(
 	python3 curl procps strace e2fsprogs zlib1g-dev liburing-dev
 	# user-mode networking (slirp.pc requires glib-2.0, which libslirp-dev does not pull in)
 	libslirp-dev libglib2.0-dev
+	# the REST API's JSON (VmConfig and friends)
+	libjansson-dev
 	# benchmarks (bench/blk runs the host's fio inside its guest)
 	fio
 )
