@@ -77,6 +77,24 @@ static uint64_t now_ms(void)
 
 static int arm_timer(struct api_server *s);
 
+/*
+ * Closing a Unix socket with unread bytes in its receive queue makes the
+ * peer's next read fail with ECONNRESET, even when our answer (a 400 for a
+ * request we stopped reading halfway) is already in its queue. So what has
+ * arrived is read and dropped first, within a bound, and our side is shut
+ * for writing so the client sees the end of the answer.
+ */
+static void conn_discard_input(int fd)
+{
+	char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	while (total < 4 * sizeof(buf) && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += (size_t)n;
+}
+
 /* Close c. Returns whether ops->shutdown_vmm is now due (the caller calls
  * it last, after it no longer touches anything the VMM might free). */
 static bool conn_close(struct api_conn *c)
@@ -93,6 +111,7 @@ static bool conn_close(struct api_conn *c)
 	if (!s->nr_conns)
 		arm_timer(s);
 	loop_del(s->loop, c->fd);
+	conn_discard_input(c->fd);
 	close(c->fd);
 	free(c->in);
 	http_buf_free(&c->out);
