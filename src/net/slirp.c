@@ -279,7 +279,8 @@ static int parse_port(const char *str, int *port)
 	char *end;
 	long v;
 
-	if (!*str)
+	/* Digits only: strtol alone would take " 80", "+80" and "-0". */
+	if (*str < '0' || *str > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtol(str, &end, 10);

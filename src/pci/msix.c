@@ -182,6 +182,11 @@ bool msix_notify(struct msix *m, uint16_t vector)
 	return sent;
 }
 
+int msix_vector_irqfd(struct msix *m, uint16_t vector)
+{
+	return vector < m->nr ? m->vec[vector].irqfd : -1;
+}
+
 void msix_reset(struct msix *m)
 {
 	pthread_mutex_lock(&m->lock);

@@ -48,6 +48,13 @@ void msix_pba_read(struct msix *m, uint64_t off, void *data, unsigned int size);
 void msix_config_written(struct msix *m, uint32_t offset, unsigned int size);
 /* Raise vector (any thread). Returns false if MSI-X is off or vector invalid. */
 bool msix_notify(struct msix *m, uint16_t vector);
+/*
+ * The irqfd behind vector, for a kernel back end (vhost) that raises it
+ * itself; -1 for an invalid vector. Writes to it bypass masking: they use
+ * the vector's last route (updated at unmask), so a vector masked for a
+ * moment (Linux does so while moving it) still delivers, to the old CPU.
+ */
+int msix_vector_irqfd(struct msix *m, uint16_t vector);
 /* Forget the guest's programming (device reset keeps the capability). */
 void msix_reset(struct msix *m);
 

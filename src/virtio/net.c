@@ -6,17 +6,20 @@
  *
  * Features: MAC, STATUS (link always up), MTU 1500. No checksum or
  * segmentation offloads: libslirp wants whole frames with valid checksums,
- * so we say so and the guest computes them. Every packet in either
- * direction starts with a 12-byte struct virtio_net_hdr_v1 (VERSION_1 is
- * always negotiated); without MRG_RXBUF each receive buffer holds one whole
- * frame, and its header is all zero but num_buffers = 1.
+ * so we say so and the guest computes them.
  *
- * Transmit: a guest kick pops each chain, checks the header and frame size
- * (a bad frame is dropped and its buffer returned, the queue carries on),
- * and hands the frame to the back end. Receive: the back end calls
- * net_rx() on the event loop thread; the frame goes straight into the next
- * receive buffer, or into a bounded backlog while the guest has posted
- * none; a kick on the receive queue flushes the backlog.
+ * This file is the device: the PCI function, the config space, the back
+ * end and the locking. The packet path itself (headers, frame sizes, the
+ * receive backlog) lives in net_queues.c, which knows neither PCI nor the
+ * back ends, so that the fuzzer (tests/unit/net/fuzz_net.c) can drive it
+ * on bare virtqueues; the glue here maps its four hooks onto the
+ * transport (virtio_pci_queue_ready/vq, queue_done, set_needs_reset) and
+ * onto the back end's input function.
+ *
+ * Transmit: a guest kick pops each chain and hands the frame to the back
+ * end. Receive: the back end calls net_rx() on the event loop thread; the
+ * frame goes straight into the next receive buffer, or into the backlog
+ * while the guest has posted none; a kick on the receive queue flushes it.
  *
  * Locking: all of it runs on the event loop thread under vp->lock. The
  * back end may answer a transmitted frame at once (ARP, DHCP) from inside
@@ -31,12 +34,11 @@
 #include "lib/log.h"
 #include "net/slirp.h"
 #include "net/tap.h"
+#include "virtio/net_queues.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/vm.h"
 
 #define NET_QUEUE_SIZE 256
-#define RX_QUEUE 0
-#define TX_QUEUE 1
 #define PCI_CLASS_NETWORK_ETHERNET 0x020000
 
 #define VIRTIO_NET_F_MTU 3
@@ -45,21 +47,6 @@
 #define VIRTIO_NET_S_LINK_UP 1
 
 #define NET_MTU 1500
-#define NET_HDR_LEN 12           /* struct virtio_net_hdr_v1 */
-#define ETH_HDR_LEN 14
-#define NET_MAX_FRAME (ETH_HDR_LEN + 65535)
-#define NET_RX_BACKLOG 256       /* frames kept while the guest posts no buffers */
-
-struct virtio_net_hdr_v1 {
-	uint8_t flags;
-	uint8_t gso_type;
-	uint16_t hdr_len;
-	uint16_t gso_size;
-	uint16_t csum_start;
-	uint16_t csum_offset;
-	uint16_t num_buffers;
-} __attribute__((packed));
-_Static_assert(sizeof(struct virtio_net_hdr_v1) == NET_HDR_LEN, "virtio_net_hdr_v1");
 
 struct virtio_net_config {
 	uint8_t mac[6];
@@ -68,11 +55,6 @@ struct virtio_net_config {
 	uint16_t mtu;
 } __attribute__((packed));
 
-struct net_frame {
-	size_t len;
-	uint8_t *data;
-};
-
 struct virtio_net {
 	char name[16];                 /* "virtio-net0" */
 	struct virtio_pci *vp;
@@ -80,98 +62,49 @@ struct virtio_net {
 	struct virtio_net_config config;
 	struct net_slirp *slirp;       /* the back end: one of these two */
 	struct net_tap *tap;
-	bool in_tx;                    /* inside net_tx(): vp->lock already held */
-	/* Frames waiting for receive buffers: a ring, oldest at backlog_head. */
-	struct net_frame backlog[NET_RX_BACKLOG];
-	unsigned int backlog_head, backlog_len;
-	uint64_t rx_dropped;
-	bool warned_tx, warned_rx_small, warned_rx_drop;
-	struct virtq_elem rx_elem, tx_elem;
-	uint8_t tx_buf[NET_MAX_FRAME];
+	bool in_tx;                    /* inside a transmit: vp->lock already held */
+	struct net_queues q;           /* the packet path */
 };
 
-/* Put one frame into the next receive buffer. Returns false if there is none. */
-static bool net_rx_put(struct virtio_net *n, const void *frame, size_t len)
-{
-	struct virtq *vq = virtio_pci_vq(n->vp, RX_QUEUE);
-	struct virtio_net_hdr_v1 hdr = { .num_buffers = 1 };
-	uint32_t written = 0;
-	int ret;
+/* --- the packet path's hooks, called with vp->lock held ------------------- */
 
-	if (!virtio_pci_queue_ready(n->vp, RX_QUEUE))
-		return false;
-	ret = virtq_pop(vq, &n->rx_elem);
-	if (ret < 0)
-		virtio_pci_set_needs_reset(n->vp);
-	if (ret <= 0)
-		return false;
-	if (n->rx_elem.writable_len >= NET_HDR_LEN + len) {
-		virtq_elem_write(&n->rx_elem, 0, &hdr, sizeof(hdr));
-		virtq_elem_write(&n->rx_elem, NET_HDR_LEN, frame, len);
-		written = (uint32_t)(NET_HDR_LEN + len);
-	} else if (!n->warned_rx_small) {
-		pr_warn("%s: receive buffer of %u bytes is too small for a %zu-byte frame; dropped",
-			n->name, n->rx_elem.writable_len, len);
-		n->warned_rx_small = true;
-	}
-	virtq_push(vq, &n->rx_elem, written);
-	return true;
+static struct virtq *net_hook_queue(void *opaque, uint16_t queue)
+{
+	struct virtio_net *n = opaque;
+
+	return virtio_pci_queue_ready(n->vp, queue) ? virtio_pci_vq(n->vp, queue) : NULL;
 }
 
-static void net_backlog_drop_all(struct virtio_net *n)
+static void net_hook_queue_done(void *opaque, uint16_t queue)
 {
-	while (n->backlog_len) {
-		free(n->backlog[n->backlog_head].data);
-		n->backlog_head = (n->backlog_head + 1) % NET_RX_BACKLOG;
-		n->backlog_len--;
-	}
+	struct virtio_net *n = opaque;
+
+	virtio_pci_queue_done(n->vp, queue);
 }
 
-/* With vp->lock: move what waits into the guest's buffers. */
-static void net_rx_flush(struct virtio_net *n)
+static void net_hook_needs_reset(void *opaque)
 {
-	bool pushed = false;
+	struct virtio_net *n = opaque;
 
-	while (n->backlog_len) {
-		struct net_frame *f = &n->backlog[n->backlog_head];
-
-		if (!net_rx_put(n, f->data, f->len))
-			break;
-		free(f->data);
-		n->backlog_head = (n->backlog_head + 1) % NET_RX_BACKLOG;
-		n->backlog_len--;
-		pushed = true;
-	}
-	if (pushed)
-		virtio_pci_queue_done(n->vp, RX_QUEUE);
+	virtio_pci_set_needs_reset(n->vp);
 }
 
-/* With vp->lock: deliver a frame from the back end, or keep it for later. */
-static void net_rx_locked(struct virtio_net *n, const void *frame, size_t len)
+static void net_hook_transmit(void *opaque, const void *frame, size_t len)
 {
-	struct net_frame *f;
+	struct virtio_net *n = opaque;
 
-	if (!n->backlog_len && net_rx_put(n, frame, len)) {
-		virtio_pci_queue_done(n->vp, RX_QUEUE);
-		return;
-	}
-	if (n->backlog_len == NET_RX_BACKLOG) {
-		n->rx_dropped++;
-		if (!n->warned_rx_drop)
-			pr_debug("%s: guest posts no receive buffers: dropping frames", n->name);
-		n->warned_rx_drop = true;
-		return;
-	}
-	f = &n->backlog[(n->backlog_head + n->backlog_len) % NET_RX_BACKLOG];
-	f->data = malloc(len);
-	if (!f->data) {
-		n->rx_dropped++;
-		return;
-	}
-	memcpy(f->data, frame, len);
-	f->len = len;
-	n->backlog_len++;
+	if (n->slirp)
+		net_slirp_input(n->slirp, frame, len);
+	else
+		net_tap_input(n->tap, frame, len);
 }
+
+static const struct net_queues_ops net_hooks = {
+	.queue = net_hook_queue,
+	.queue_done = net_hook_queue_done,
+	.needs_reset = net_hook_needs_reset,
+	.transmit = net_hook_transmit,
+};
 
 /* From the back end (event loop thread). */
 static void net_rx(void *opaque, const void *frame, size_t len)
@@ -179,58 +112,34 @@ static void net_rx(void *opaque, const void *frame, size_t len)
 	struct virtio_net *n = opaque;
 
 	if (n->in_tx) {
-		net_rx_locked(n, frame, len);
+		net_queues_rx(&n->q, frame, len);
 		return;
 	}
 	pthread_mutex_lock(&n->vp->lock);
-	net_rx_locked(n, frame, len);
+	net_queues_rx(&n->q, frame, len);
 	pthread_mutex_unlock(&n->vp->lock);
 }
 
-static void net_tx(struct virtio_net *n)
-{
-	struct virtq *vq = virtio_pci_vq(n->vp, TX_QUEUE);
-	bool pushed = false;
-
-	n->in_tx = true;
-	while (virtq_pop(vq, &n->tx_elem) > 0) {
-		uint32_t total = n->tx_elem.readable_len;
-		uint32_t frame_len = total >= NET_HDR_LEN ? total - NET_HDR_LEN : 0;
-
-		if (total < NET_HDR_LEN || frame_len < ETH_HDR_LEN || frame_len > NET_MAX_FRAME) {
-			if (!n->warned_tx)
-				pr_warn("%s: dropping a transmitted buffer of %u bytes "
-					"(want a %d-byte header and a %d..%d-byte frame)",
-					n->name, total, NET_HDR_LEN, ETH_HDR_LEN, NET_MAX_FRAME);
-			n->warned_tx = true;
-		} else if (virtq_elem_read(&n->tx_elem, NET_HDR_LEN, n->tx_buf, frame_len) == 0) {
-			if (n->slirp)
-				net_slirp_input(n->slirp, n->tx_buf, frame_len);
-			else
-				net_tap_input(n->tap, n->tx_buf, frame_len);
-		}
-		virtq_push(vq, &n->tx_elem, 0);
-		pushed = true;
-	}
-	n->in_tx = false;
-	if (pushed)
-		virtio_pci_queue_done(n->vp, TX_QUEUE);
-}
-
+/* A kick (event loop thread, vp->lock held). */
 static void net_queue_notify(void *opaque, struct virtio_pci *vp, uint16_t queue)
 {
 	struct virtio_net *n = opaque;
 
 	(void)vp;
-	if (queue == TX_QUEUE)
-		net_tx(n);
-	else if (queue == RX_QUEUE)
-		net_rx_flush(n);
+	if (queue == NET_TX_QUEUE) {
+		n->in_tx = true;
+		net_queues_tx(&n->q);
+		n->in_tx = false;
+	} else if (queue == NET_RX_QUEUE) {
+		net_queues_rx_kick(&n->q);
+	}
 }
 
 static void net_reset(void *opaque)
 {
-	net_backlog_drop_all(opaque);
+	struct virtio_net *n = opaque;
+
+	net_queues_reset(&n->q);
 }
 
 static void net_config_read(void *opaque, uint32_t off, void *data, unsigned int size)
@@ -273,7 +182,7 @@ static void virtio_net_free(struct virtio_net *n)
 		virtio_pci_destroy(n->vp);
 	net_slirp_destroy(n->slirp);
 	net_tap_destroy(n->tap);
-	net_backlog_drop_all(n);
+	net_queues_reset(&n->q);
 	free(n);
 }
 
@@ -293,6 +202,7 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 	if (!n)
 		return -ENOMEM;
 	snprintf(n->name, sizeof(n->name), "virtio-net%u", index);
+	net_queues_init(&n->q, n->name, &net_hooks, n);
 	n->ops = net_ops_template;
 	if (cfg->queue_size)
 		n->ops.queue_max_size = (uint16_t)cfg->queue_size;

@@ -14,6 +14,11 @@
  * the eventfd and calls the device. A kick that still arrives as an MMIO
  * exit is forwarded to the same eventfd, so devices see one path only.
  *
+ * A device whose queues the kernel serves (vhost-vsock) gets a driver_ok
+ * call, takes the queues' kick eventfds away from the event loop and hands
+ * them, with the irqfds of their MSI-X vectors, to vhost; its reset hook
+ * gives them back. The transport itself does not change for it.
+ *
  * Device processing runs under vp->lock, as do the driver's writes to the
  * transport (reset, queue enable), so a queue is never reset under a device
  * that is using it.
@@ -227,6 +232,8 @@ static void device_reset(struct virtio_pci *vp)
 
 static void set_status(struct virtio_pci *vp, uint8_t status)
 {
+	uint8_t old = vp->status;
+
 	if (status == 0) {
 		device_reset(vp);
 		return;
@@ -239,6 +246,9 @@ static void set_status(struct virtio_pci *vp, uint8_t status)
 			status &= (uint8_t)~STATUS_FEATURES_OK;
 	}
 	vp->status = (uint8_t)(status | (vp->status & STATUS_NEEDS_RESET));
+	if ((vp->status & STATUS_DRIVER_OK) && !(old & STATUS_DRIVER_OK) &&
+	    !(vp->status & STATUS_NEEDS_RESET) && vp->ops->driver_ok)
+		vp->ops->driver_ok(vp->dev, vp);
 }
 
 static void common_read(struct virtio_pci *vp, uint64_t off, void *data, unsigned int size)
@@ -444,6 +454,34 @@ struct virtio_pci_alloc {
 static struct kick_ctx *kick_ctx_of(struct virtio_pci *vp, uint16_t queue)
 {
 	return &((struct virtio_pci_alloc *)vp)->kicks[queue];
+}
+
+int virtio_pci_queue_take_kick(struct virtio_pci *vp, uint16_t queue)
+{
+	if (NEVER(queue >= vp->ops->nr_queues))
+		return -1;
+	loop_del(vp->vm->host->loop, vp->queues[queue].ioeventfd);
+	return vp->queues[queue].ioeventfd;
+}
+
+void virtio_pci_queue_return_kick(struct virtio_pci *vp, uint16_t queue)
+{
+	int fd;
+
+	if (NEVER(queue >= vp->ops->nr_queues))
+		return;
+	fd = vp->queues[queue].ioeventfd;
+	loop_del(vp->vm->host->loop, fd); /* not watched twice */
+	if (loop_add(vp->vm->host->loop, fd, EPOLLIN, on_kick, kick_ctx_of(vp, queue)) < 0)
+		pr_warn("%s: cannot watch queue %u again; its kicks are lost", vp->ops->name,
+			queue);
+}
+
+int virtio_pci_queue_irqfd(struct virtio_pci *vp, uint16_t queue)
+{
+	if (NEVER(queue >= vp->ops->nr_queues) || vp->queues[queue].msix_vector == MSIX_NO_VECTOR)
+		return -1;
+	return msix_vector_irqfd(&vp->msix, vp->queues[queue].msix_vector);
 }
 
 int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,

@@ -32,6 +32,7 @@ struct vm;
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_VSOCK 19
 
 struct virtio_pci;
 
@@ -49,6 +50,12 @@ struct virtio_dev_ops {
 	void (*queue_notify)(void *dev, struct virtio_pci *vp, uint16_t queue);
 	/* The driver reset the device: drop in-flight work. */
 	void (*reset)(void *dev);
+	/*
+	 * Optional: the driver set DRIVER_OK (vp->lock held, a vCPU thread).
+	 * For devices whose queues a kernel back end serves (vhost); a device
+	 * that cannot start sets NEEDS_RESET.
+	 */
+	void (*driver_ok)(void *dev, struct virtio_pci *vp);
 };
 
 struct virtio_pci {
@@ -88,6 +95,16 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp);
 bool virtio_pci_has_feature(struct virtio_pci *vp, unsigned int bit);
 /* With vp->lock held: may the device use this queue now? */
 bool virtio_pci_queue_ready(struct virtio_pci *vp, uint16_t queue);
+/*
+ * Kernel back ends (vhost), with vp->lock held. take_kick: the event loop
+ * stops reading the queue's kick eventfd and returns it, for the back end
+ * to wait on (KVM's ioeventfd keeps signalling it); return_kick undoes
+ * that (device reset). queue_irqfd: the irqfd of the queue's MSI-X vector,
+ * or -1 when it has none.
+ */
+int virtio_pci_queue_take_kick(struct virtio_pci *vp, uint16_t queue);
+void virtio_pci_queue_return_kick(struct virtio_pci *vp, uint16_t queue);
+int virtio_pci_queue_irqfd(struct virtio_pci *vp, uint16_t queue);
 static inline struct virtq *virtio_pci_vq(struct virtio_pci *vp, uint16_t queue)
 {
 	return &vp->queues[queue].vq;

@@ -34,11 +34,12 @@
 
 extern const struct device_ops serial_device, i8042_device, cmos_device,
 	acpi_pm_device, debug_port_device, virtio_rng_device, virtio_blk_device,
-	virtio_console_device, virtio_net_device;
+	virtio_console_device, virtio_net_device, virtio_vsock_device;
 
 static const struct device_ops *const vm_devices[] = {
 	&serial_device, &i8042_device, &cmos_device, &acpi_pm_device, &debug_port_device, &ged_device,
 	&virtio_console_device, &virtio_blk_device, &virtio_rng_device, &virtio_net_device,
+	&virtio_vsock_device,
 };
 _Static_assert(ARRAY_SIZE(vm_devices) <= VM_MAX_DEVICES, "raise VM_MAX_DEVICES");
 

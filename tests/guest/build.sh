@@ -15,7 +15,8 @@
 #   vmlinux.notes        `readelf -n vmlinux`, for the curious
 #   kernel-version       e.g. 6.1.0-56-amd64
 #   modules/lib/modules/<ver>/...   the module tree (with modules.dep)
-#   initramfs.cpio.gz    busybox-static + virtio/ext4 modules + tests/guest/init
+#   initramfs.cpio.gz    busybox-static + virtio/ext4/vsock modules + tests/guest/init
+#                        + /bin/phyllo-vsock (tests/guest/phyllo-vsock.c, built here)
 #
 # Everything is keyed by the package versions and this script's own files
 # (OUTDIR/.stamp): a second run with nothing changed only checks and exits.
@@ -48,7 +49,8 @@ die() {
 	exit 1
 }
 
-ensure_pkgs busybox-static cpio kmod xz-utils zstd gzip binutils || die "cannot install the tools it needs"
+ensure_pkgs busybox-static cpio kmod xz-utils zstd gzip binutils gcc libc6-dev ||
+	die "cannot install the tools it needs"
 
 # One build at a time per OUTDIR.
 exec 9>"$OUT.lock"
@@ -97,7 +99,7 @@ bbver=$(dpkg-query -W -f='${Version}' busybox-static)
 
 key="kernel $kpkg $kver
 busybox-static $bbver
-scripts $(cd "$HERE" && cat build.sh lib.sh init | sha256sum | cut -d' ' -f1)"
+scripts $(cd "$HERE" && cat build.sh lib.sh init phyllo-vsock.c | sha256sum | cut -d' ' -f1)"
 
 if [[ -f "$OUT/.stamp" && "$(cat "$OUT/.stamp")" == "$key" &&
 	-f "$OUT/initramfs.cpio.gz" && -f "$OUT/vmlinux" ]]; then
@@ -192,6 +194,9 @@ grep -Eq '^ *Xen[[:space:]]+0x[0-9a-f]+[[:space:]]+(Unknown note type: \(0x00000
 R=$NEW/initramfs
 mkdir -p "$R"/{dev,proc,sys,tmp,mnt,root,etc,lib/modules}
 guest_stage_busybox "$R"
+# Tools busybox lacks, from our own sources (static: the guest has no libc).
+gcc -static -s -Os -std=gnu11 -Wall -Wextra -Werror -o "$R/bin/phyllo-vsock" \
+	"$HERE/phyllo-vsock.c" || die "cannot build phyllo-vsock"
 guest_stage_modules "$NEW/modules/lib/modules/$ver" "$R/lib/modules" "${GUEST_MODULES[@]}"
 install -m 0755 "$HERE/init" "$R/init"
 # The kernel opens /dev/console for init before anything is mounted.

@@ -111,6 +111,23 @@ static void test_bad_input(void **state)
 		{ { "--disk", "path=/x,readonly=yes" }, "readonly must be on or off" },
 		{ { "--disk", "path=/x,serial=123456789012345678901" }, "longer than 20 bytes" },
 		{ { "--rng", "/dev/random" }, "--rng: expected src=PATH" },
+		{ { "--vsock", "cid=2,socket=/tmp/v" }, "--vsock: cid=2 is reserved" },
+		{ { "--vsock", "cid=0,socket=/tmp/v" }, "--vsock: cid=0 is reserved" },
+		{ { "--vsock", "cid=4294967295,socket=/tmp/v" }, "cid=4294967295 is too big" },
+		{ { "--vsock", "cid=99999999999999999999,socket=/tmp/v" }, "is too big" },
+		{ { "--vsock", "cid=x3,socket=/tmp/v" }, "cid must be a number, not 'x3'" },
+		{ { "--vsock", "cid=3x,socket=/tmp/v" }, "cid must be a number, not '3x'" },
+		{ { "--vsock", "cid=-3,socket=/tmp/v" }, "cid must be a number" },
+		{ { "--vsock", "cid,socket=/tmp/v" }, "cid must be a number" },
+		{ { "--vsock", "cid=3" }, "--vsock: socket=PATH is required" },
+		{ { "--vsock", "cid=3,socket=" }, "--vsock: socket needs a path" },
+		{ { "--vsock", "socket=/tmp/v" }, "--vsock: cid=N is required" },
+		{ { "--vsock", "cid=3,socket=/tmp/v,iommu=on" }, "--vsock: unknown parameter 'iommu'" },
+		{ { "--vsock", "cid=3,socket=/tmp/v", "--vsock", "cid=4,socket=/tmp/w" },
+		  "only one vsock device" },
+		{ { "--vsock", "cid=3,socket=/tmp/0123456789012345678901234567890123456789"
+				"01234567890123456789012345678901234567890123456789/v.sock" },
+		  "socket path is longer than 96 bytes" },
 		{ { "--frobnicate" }, "unknown option '--frobnicate'" },
 		{ { "--cpus" }, "needs a value" },
 		{ { "stray" }, "unexpected argument 'stray'" },
@@ -157,6 +174,28 @@ static void test_disks_and_console(void **state)
 	vm_config_free(&cfg);
 }
 
+static void test_vsock(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", NULL), OPTIONS_RUN);
+	assert_false(cfg.vsock.enabled);
+	vm_config_free(&cfg);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--vsock",
+			       "socket=/run/v.sock,cid=3", NULL), OPTIONS_RUN);
+	assert_true(cfg.vsock.enabled);
+	assert_int_equal(cfg.vsock.cid, 3);
+	assert_string_equal(cfg.vsock.socket, "/run/v.sock");
+	vm_config_free(&cfg);
+	/* The largest CID Linux takes. */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--vsock",
+			       "cid=4294967294,socket=v", NULL), OPTIONS_RUN);
+	assert_int_equal(cfg.vsock.cid, 4294967294ull);
+	vm_config_free(&cfg);
+}
+
 static void test_missing_kernel(void **state)
 {
 	struct vm_config cfg;
@@ -192,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_disks_and_console),
+		cmocka_unit_test(test_vsock),
 		cmocka_unit_test(test_missing_kernel),
 		cmocka_unit_test(test_console_modes),
 	};

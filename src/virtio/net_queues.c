@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The virtio-net packet path (see net_queues.h): no PCI, no back end, so
+ * that the fuzzer (tests/unit/net/fuzz_net.c) runs exactly this code.
+ *
+ * Every packet in either direction starts with a 12-byte struct
+ * virtio_net_hdr_v1. We offer no offloads and no MRG_RXBUF, so:
+ *
+ *   - transmit: the header is skipped unread (nothing in it can apply);
+ *     the rest of the chain's readable bytes is one Ethernet frame. A chain
+ *     too short for the header and an Ethernet header, or longer than
+ *     NET_MAX_FRAME after the header, is dropped and its buffer returned:
+ *     a bad frame is the guest's loss, not a broken queue. Writable
+ *     segments in a transmit chain are ignored (used length 0).
+ *   - receive: each buffer holds one whole frame after an all-zero header
+ *     with num_buffers = 1. A buffer too small for the frame is returned
+ *     empty (used length 0) and the frame dropped, as Linux's own driver
+ *     sizes its buffers for the MTU and would otherwise stall the queue.
+ *     Frames that arrive while no buffer is posted wait in a bounded
+ *     backlog (NET_RX_BACKLOG frames; beyond that they are dropped).
+ *
+ * A malformed ring (virtq_pop() < 0) asks the device for NEEDS_RESET
+ * through ops->needs_reset; from then on ops->queue() returns NULL and
+ * nothing more is popped or pushed until the driver resets the device.
+ */
+#include "virtio/net_queues.h"
+
+#include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+
+struct virtio_net_hdr_v1 {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+} __attribute__((packed));
+_Static_assert(sizeof(struct virtio_net_hdr_v1) == NET_HDR_LEN, "virtio_net_hdr_v1");
+
+void net_queues_init(struct net_queues *nq, const char *name, const struct net_queues_ops *ops,
+		     void *opaque)
+{
+	memset(nq, 0, offsetof(struct net_queues, rx_elem));
+	snprintf(nq->name, sizeof(nq->name), "%s", name);
+	nq->ops = ops;
+	nq->opaque = opaque;
+}
+
+/*
+ * Put one frame into the next receive buffer. Returns false when there is
+ * none (or the queue cannot be used), true when a buffer was consumed,
+ * whether the frame fitted or not.
+ */
+static bool net_rx_put(struct net_queues *nq, const void *frame, size_t len)
+{
+	struct virtq *vq = nq->ops->queue(nq->opaque, NET_RX_QUEUE);
+	struct virtio_net_hdr_v1 hdr = { .num_buffers = htole16(1) };
+	uint32_t written = 0;
+	int ret;
+
+	if (!vq)
+		return false;
+	ret = virtq_pop(vq, &nq->rx_elem);
+	if (ret < 0)
+		nq->ops->needs_reset(nq->opaque);
+	if (ret <= 0)
+		return false;
+	if (nq->rx_elem.writable_len >= NET_HDR_LEN + len) {
+		virtq_elem_write(&nq->rx_elem, 0, &hdr, sizeof(hdr));
+		virtq_elem_write(&nq->rx_elem, NET_HDR_LEN, frame, len);
+		written = (uint32_t)(NET_HDR_LEN + len);
+	} else {
+		nq->rx_dropped++;
+		if (!nq->warned_rx_small)
+			pr_warn("%s: receive buffer of %u bytes is too small for a %zu-byte frame; dropped",
+				nq->name, nq->rx_elem.writable_len, len);
+		nq->warned_rx_small = true;
+	}
+	virtq_push(vq, &nq->rx_elem, written);
+	return true;
+}
+
+void net_queues_reset(struct net_queues *nq)
+{
+	while (nq->backlog_len) {
+		free(nq->backlog[nq->backlog_head].data);
+		nq->backlog[nq->backlog_head].data = NULL;
+		nq->backlog_head = (nq->backlog_head + 1) % NET_RX_BACKLOG;
+		nq->backlog_len--;
+	}
+	nq->backlog_head = 0;
+}
+
+void net_queues_rx_kick(struct net_queues *nq)
+{
+	bool pushed = false;
+
+	while (nq->backlog_len) {
+		struct net_frame *f = &nq->backlog[nq->backlog_head];
+
+		if (!net_rx_put(nq, f->data, f->len))
+			break;
+		free(f->data);
+		f->data = NULL;
+		nq->backlog_head = (nq->backlog_head + 1) % NET_RX_BACKLOG;
+		nq->backlog_len--;
+		pushed = true;
+	}
+	if (pushed)
+		nq->ops->queue_done(nq->opaque, NET_RX_QUEUE);
+}
+
+void net_queues_rx(struct net_queues *nq, const void *frame, size_t len)
+{
+	struct net_frame *f;
+
+	if (len < NET_ETH_HDR_LEN || len > NET_MAX_FRAME) {
+		nq->rx_dropped++;
+		return;
+	}
+	/* Older frames first: only an empty backlog lets a frame overtake. */
+	if (!nq->backlog_len && net_rx_put(nq, frame, len)) {
+		nq->ops->queue_done(nq->opaque, NET_RX_QUEUE);
+		return;
+	}
+	if (nq->backlog_len == NET_RX_BACKLOG) {
+		nq->rx_dropped++;
+		if (!nq->warned_rx_drop)
+			pr_debug("%s: guest posts no receive buffers: dropping frames", nq->name);
+		nq->warned_rx_drop = true;
+		return;
+	}
+	f = &nq->backlog[(nq->backlog_head + nq->backlog_len) % NET_RX_BACKLOG];
+	f->data = malloc(len);
+	if (!f->data) {
+		nq->rx_dropped++;
+		return;
+	}
+	memcpy(f->data, frame, len);
+	f->len = len;
+	nq->backlog_len++;
+}
+
+void net_queues_tx(struct net_queues *nq)
+{
+	struct virtq *vq = nq->ops->queue(nq->opaque, NET_TX_QUEUE);
+	bool pushed = false;
+	int ret;
+
+	if (!vq)
+		return;
+	while ((ret = virtq_pop(vq, &nq->tx_elem)) > 0) {
+		uint32_t total = nq->tx_elem.readable_len;
+		uint32_t frame_len = total >= NET_HDR_LEN ? total - NET_HDR_LEN : 0;
+
+		if (frame_len < NET_ETH_HDR_LEN || frame_len > NET_MAX_FRAME) {
+			nq->tx_dropped++;
+			if (!nq->warned_tx)
+				pr_warn("%s: dropping a transmitted buffer of %u bytes "
+					"(want a %d-byte header and a %d..%d-byte frame)",
+					nq->name, total, NET_HDR_LEN, NET_ETH_HDR_LEN, NET_MAX_FRAME);
+			nq->warned_tx = true;
+		} else if (virtq_elem_read(&nq->tx_elem, NET_HDR_LEN, nq->tx_buf, frame_len) == 0) {
+			/* Copied first: the guest may rewrite its buffer meanwhile. */
+			nq->ops->transmit(nq->opaque, nq->tx_buf, frame_len);
+		}
+		virtq_push(vq, &nq->tx_elem, 0);
+		pushed = true;
+	}
+	if (ret < 0)
+		nq->ops->needs_reset(nq->opaque);
+	if (pushed)
+		nq->ops->queue_done(nq->opaque, NET_TX_QUEUE);
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The packet path of virtio-net, without the PCI transport or a back end:
+ * what turns the guest's transmit chains into frames and frames into the
+ * guest's receive buffers. src/virtio/net.c is the device (PCI function,
+ * config space, back ends, locking) and calls in here; the libFuzzer
+ * target tests/unit/net/fuzz_net.c drives the same code on bare virtqueues.
+ *
+ * The caller serialises every call (net.c holds vp->lock). A transmitted
+ * frame goes out through ops->transmit, which may feed an answer straight
+ * back into net_queues_rx() (slirp answers ARP and DHCP at once): that is
+ * allowed, the receive path touches only receive state.
+ */
+#ifndef PHYLLO_VIRTIO_NET_QUEUES_H
+#define PHYLLO_VIRTIO_NET_QUEUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtio/virtq.h"
+
+#define NET_RX_QUEUE 0
+#define NET_TX_QUEUE 1
+
+#define NET_HDR_LEN 12           /* struct virtio_net_hdr_v1 (VERSION_1) */
+#define NET_ETH_HDR_LEN 14
+#define NET_MAX_FRAME (NET_ETH_HDR_LEN + 65535)
+#define NET_RX_BACKLOG 256       /* frames kept while the guest posts no buffers */
+
+/* What the packet path needs from its device. */
+struct net_queues_ops {
+	/* The queue's virtqueue if the device may use it now, else NULL. */
+	struct virtq *(*queue)(void *opaque, uint16_t queue);
+	/* Used buffers were pushed on queue: interrupt the driver if it wants. */
+	void (*queue_done)(void *opaque, uint16_t queue);
+	/* The driver's ring is malformed: DEVICE_NEEDS_RESET. */
+	void (*needs_reset)(void *opaque);
+	/* A frame (NET_ETH_HDR_LEN..NET_MAX_FRAME bytes) the guest sent. */
+	void (*transmit)(void *opaque, const void *frame, size_t len);
+};
+
+struct net_frame {
+	size_t len;
+	uint8_t *data;
+};
+
+struct net_queues {
+	char name[16];                 /* "virtio-net0": prefixes warnings */
+	const struct net_queues_ops *ops;
+	void *opaque;
+	/* Frames waiting for receive buffers: a ring, oldest at backlog_head. */
+	struct net_frame backlog[NET_RX_BACKLOG];
+	unsigned int backlog_head, backlog_len;
+	uint64_t rx_dropped, tx_dropped;
+	bool warned_tx, warned_rx_small, warned_rx_drop;
+	struct virtq_elem rx_elem, tx_elem;
+	uint8_t tx_buf[NET_MAX_FRAME];
+};
+
+void net_queues_init(struct net_queues *nq, const char *name, const struct net_queues_ops *ops,
+		     void *opaque);
+/* The guest kicked the transmit queue: send every chain it holds. */
+void net_queues_tx(struct net_queues *nq);
+/* The guest kicked the receive queue (new buffers): deliver the backlog. */
+void net_queues_rx_kick(struct net_queues *nq);
+/* A frame from the back end: into the next receive buffer, or the backlog. */
+void net_queues_rx(struct net_queues *nq, const void *frame, size_t len);
+/* Device reset or teardown: drop the backlog. */
+void net_queues_reset(struct net_queues *nq);
+
+#endif
