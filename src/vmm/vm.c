@@ -53,6 +53,34 @@ void vm_request_exit(struct vm *vm, enum vm_exit reason)
 		pr_err("cannot wake the main loop: %s", strerror(errno));
 }
 
+int vm_save_devices(struct vm *vm, struct snap_writer *w, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++) {
+		int ret;
+
+		if (!vm_devices[i]->save || !vm->dev_state[i])
+			continue;
+		ret = vm_devices[i]->save(vm->dev_state[i], w, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int vm_load_devices(struct vm *vm, const struct snap_reader *r, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++) {
+		int ret;
+
+		if (!vm_devices[i]->load || !vm->dev_state[i])
+			continue;
+		ret = vm_devices[i]->load(vm->dev_state[i], r, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 int vm_power_button(struct vm *vm)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++)

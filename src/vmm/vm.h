@@ -50,10 +50,24 @@ struct vm_host {
  * file) in err; otherwise the VM reports "device NAME: strerror".
  */
 struct vm;
+struct snap_writer;
+struct snap_reader;
 struct device_ops {
 	const char *name;
 	int (*create)(struct vm *vm, void **state, char *err, size_t errlen);
 	void (*destroy)(void *state);
+	/*
+	 * Snapshot, with every vCPU parked: finish what is in flight, then add
+	 * this device's sections to w (names "dev.<name>..."). NULL: nothing to
+	 * keep. -EOPNOTSUPP with a message: this device cannot be saved.
+	 */
+	int (*save)(void *state, struct snap_writer *w, char *err, size_t errlen);
+	/*
+	 * Restore: after create() (same configuration), before any vCPU runs,
+	 * put back what save() wrote. A missing or malformed section is an
+	 * error that names it.
+	 */
+	int (*load)(void *state, const struct snap_reader *r, char *err, size_t errlen);
 };
 
 #define VM_MAX_DEVICES 16
@@ -108,6 +122,10 @@ int vm_resume(struct vm *vm);
 
 /* Any thread: record why the VM must stop and wake main. */
 void vm_request_exit(struct vm *vm, enum vm_exit reason);
+/* Every device's save()/load(), in vm_devices[] order (snapshots). */
+int vm_save_devices(struct vm *vm, struct snap_writer *w, char *err, size_t errlen);
+int vm_load_devices(struct vm *vm, const struct snap_reader *r, char *err, size_t errlen);
+
 /* Press the ACPI power button (hw/ged.c). */
 int vm_power_button(struct vm *vm);
 /* Drive an interrupt line of the in-kernel PIC/IOAPIC. */
