@@ -10,6 +10,12 @@
  * battery-backed CMOS does (firmware and tests keep state there).
  * Periodic and alarm interrupts are not modeled: Linux keeps time with
  * kvmclock and the LAPIC timer.
+ *
+ * Snapshots ("dev.cmos") keep the index register, the guest's offset to
+ * host time and all 128 bytes of RAM (registers A and B live there; C and
+ * D are synthesized): a restoring process starts with blank CMOS. The
+ * clock then reads host time plus the offset, so after a restore the RTC
+ * shows the real time as the guest set it, as on a machine that slept.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +24,8 @@
 #include <time.h>
 
 #include "hw/bus.h"
+#include "hw/devstate.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define CMOS_INDEX 0x70
@@ -160,6 +168,55 @@ static void cmos_write(void *opaque, uint64_t off, const void *data, unsigned in
 	pthread_mutex_unlock(&c->lock);
 }
 
+#define CMOS_STATE_KIND "CMOS"
+#define CMOS_STATE_VERSION 1
+#define CMOS_RAM_SIZE 128
+
+struct cmos_state {
+	struct snap_blob_header h;
+	int64_t offset;
+	uint8_t index, pad[7];
+	uint8_t ram[CMOS_RAM_SIZE];
+};
+_Static_assert(sizeof(struct cmos_state) == 32 + CMOS_RAM_SIZE, "cmos_state layout");
+
+static int cmos_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct cmos *c = state;
+	struct cmos_state st = { 0 };
+
+	pthread_mutex_lock(&c->lock);
+	st.offset = (int64_t)c->offset;
+	st.index = c->index;
+	memcpy(st.ram, c->ram, CMOS_RAM_SIZE);
+	pthread_mutex_unlock(&c->lock);
+	return devstate_put(w, "dev.cmos", CMOS_STATE_KIND, CMOS_STATE_VERSION, &st, sizeof(st),
+			    err, errlen);
+}
+
+static int cmos_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
+{
+	struct cmos *c = state;
+	struct cmos_state st;
+	int ret;
+
+	ret = devstate_get(r, "dev.cmos", CMOS_STATE_KIND, CMOS_STATE_VERSION, &st, sizeof(st),
+			   err, errlen);
+	if (ret < 0)
+		return ret;
+	/* A century either way is more than any guest sets; more is damage. */
+	if (st.index & 0x80 || st.offset > 3200000000ll || st.offset < -3200000000ll) {
+		errbuf_set(err, errlen, "section 'dev.cmos': invalid index or clock offset");
+		return -EBADMSG;
+	}
+	pthread_mutex_lock(&c->lock);
+	c->offset = (time_t)st.offset;
+	c->index = st.index;
+	memcpy(c->ram, st.ram, CMOS_RAM_SIZE);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
 static const struct bus_dev_ops cmos_bus_ops = {
 	.read = cmos_read,
 	.write = cmos_write,
@@ -201,4 +258,6 @@ const struct device_ops cmos_device = {
 	.name = "cmos",
 	.create = cmos_create,
 	.destroy = cmos_destroy,
+	.save = cmos_save,
+	.load = cmos_load,
 };

@@ -10,6 +10,9 @@
  * register (the read returns and clears the pending bits) and notifies
  * \_SB.PWRB, so the guest sees a power button press (KEY_POWER, and an
  * orderly shutdown where a daemon such as systemd-logind or acpid acts on it).
+ *
+ * Snapshots ("dev.ged") keep the pending event bits. The interrupt pulse
+ * that announced them is in the irqchip state; restore does not pulse again.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +21,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
 #include "hw/bus.h"
+#include "hw/devstate.h"
 #include "hw/ged.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
@@ -72,6 +76,43 @@ int ged_raise(void *state, uint32_t event)
 	return ret;
 }
 
+#define GED_STATE_KIND "GED "
+#define GED_STATE_VERSION 1
+
+struct ged_state {
+	struct snap_blob_header h;
+	uint32_t pending, pad;
+};
+_Static_assert(sizeof(struct ged_state) == 24, "ged_state layout");
+
+static int ged_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct ged *g = state;
+	struct ged_state st = { 0 };
+
+	pthread_mutex_lock(&g->lock);
+	st.pending = g->pending;
+	pthread_mutex_unlock(&g->lock);
+	return devstate_put(w, "dev.ged", GED_STATE_KIND, GED_STATE_VERSION, &st, sizeof(st), err,
+			    errlen);
+}
+
+static int ged_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
+{
+	struct ged *g = state;
+	struct ged_state st;
+	int ret;
+
+	ret = devstate_get(r, "dev.ged", GED_STATE_KIND, GED_STATE_VERSION, &st, sizeof(st), err,
+			   errlen);
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&g->lock);
+	g->pending = st.pending;
+	pthread_mutex_unlock(&g->lock);
+	return 0;
+}
+
 static int ged_create(struct vm *vm, void **state, char *err, size_t errlen)
 {
 	struct ged *g = calloc(1, sizeof(*g));
@@ -108,4 +149,6 @@ const struct device_ops ged_device = {
 	.name = "ged",
 	.create = ged_create,
 	.destroy = ged_destroy,
+	.save = ged_save,
+	.load = ged_load,
 };

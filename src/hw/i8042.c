@@ -5,6 +5,9 @@
  * keyboard or mouse data, and pulses the CPU reset line on command 0xFE
  * (or a write of the output port with bit 0 clear), which Linux uses as a
  * reboot fallback. Keyboard input for desktops arrives through virtio-input.
+ *
+ * Snapshots ("dev.i8042") keep the command byte, status, output buffer and
+ * a command waiting for its data byte.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -12,6 +15,8 @@
 #include <string.h>
 
 #include "hw/bus.h"
+#include "hw/devstate.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define I8042_DATA 0x60
@@ -104,6 +109,54 @@ static void i8042_write(void *opaque, uint64_t off, const void *data, unsigned i
 		vm_request_exit(k->vm, VM_EXIT_REBOOT);
 }
 
+#define I8042_STATE_KIND "KBDC"
+#define I8042_STATE_VERSION 1
+
+struct i8042_state {
+	struct snap_blob_header h;
+	uint8_t ctr, status, out, pending, pad[4];
+};
+_Static_assert(sizeof(struct i8042_state) == 24, "i8042_state layout");
+
+static int i8042_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct i8042 *k = state;
+	struct i8042_state st = { 0 };
+
+	pthread_mutex_lock(&k->lock);
+	st.ctr = k->ctr;
+	st.status = k->status;
+	st.out = k->out;
+	st.pending = k->pending;
+	pthread_mutex_unlock(&k->lock);
+	return devstate_put(w, "dev.i8042", I8042_STATE_KIND, I8042_STATE_VERSION, &st,
+			    sizeof(st), err, errlen);
+}
+
+static int i8042_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
+{
+	struct i8042 *k = state;
+	struct i8042_state st;
+	int ret;
+
+	ret = devstate_get(r, "dev.i8042", I8042_STATE_KIND, I8042_STATE_VERSION, &st,
+			   sizeof(st), err, errlen);
+	if (ret < 0)
+		return ret;
+	if (st.pending && st.pending != CMD_WRITE_CTR && st.pending != CMD_WRITE_OUTPORT) {
+		errbuf_set(err, errlen, "section 'dev.i8042': invalid pending command 0x%02x",
+			   st.pending);
+		return -EBADMSG;
+	}
+	pthread_mutex_lock(&k->lock);
+	k->ctr = st.ctr;
+	k->status = st.status;
+	k->out = st.out;
+	k->pending = st.pending;
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
 static const struct bus_dev_ops i8042_bus_ops = {
 	.read = i8042_read,
 	.write = i8042_write,
@@ -145,4 +198,6 @@ const struct device_ops i8042_device = {
 	.name = "i8042",
 	.create = i8042_create,
 	.destroy = i8042_destroy,
+	.save = i8042_save,
+	.load = i8042_load,
 };

@@ -13,6 +13,14 @@
  * for an unbounded FIFO: nothing typed is lost while the guest is busy.
  * Loopback mode is modeled far enough for Linux's autoconfig probe
  * (MSR mirrors MCR); looped-back data is discarded.
+ *
+ * Snapshots ("dev.serial") keep the registers the guest wrote (IER, LCR,
+ * MCR, SCR, FCR, divisor latch), the pending THRE interrupt and the level
+ * we drive on IRQ 4; IIR, LSR and MSR follow from those and the input.
+ * Output not yet flushed is written out at save. IRQ 4 is edge-triggered
+ * (ISA): an interrupt the line already raised is in the irqchip state, so
+ * restore takes our idea of the level back without driving the line (that
+ * would be a second edge); the next change of level is driven as usual.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +28,7 @@
 #include <string.h>
 
 #include "hw/bus.h"
+#include "hw/devstate.h"
 #include "lib/log.h"
 #include "vmm/chardev.h"
 #include "vmm/vm.h"
@@ -205,6 +214,68 @@ static void serial_write(void *opaque, uint64_t off, const void *data, unsigned 
 	pthread_mutex_unlock(&s->lock);
 }
 
+#define SERIAL_STATE_KIND "UART"
+#define SERIAL_STATE_VERSION 1
+
+struct serial_state {
+	struct snap_blob_header h;
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm, thr_ipending;
+	uint8_t irq_level, pad[7];
+};
+_Static_assert(sizeof(struct serial_state) == 32, "serial_state layout");
+
+static int serial_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct serial *s = state;
+	struct serial_state st = { 0 };
+
+	pthread_mutex_lock(&s->lock);
+	serial_flush(s); /* the bytes belong to this process's output */
+	st.ier = s->ier;
+	st.lcr = s->lcr;
+	st.mcr = s->mcr;
+	st.scr = s->scr;
+	st.fcr = s->fcr;
+	st.dll = s->dll;
+	st.dlm = s->dlm;
+	st.thr_ipending = s->thr_ipending;
+	st.irq_level = (uint8_t)s->irq_level;
+	pthread_mutex_unlock(&s->lock);
+	return devstate_put(w, "dev.serial", SERIAL_STATE_KIND, SERIAL_STATE_VERSION, &st,
+			    sizeof(st), err, errlen);
+}
+
+static int serial_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
+{
+	struct serial *s = state;
+	struct serial_state st;
+	int ret;
+
+	ret = devstate_get(r, "dev.serial", SERIAL_STATE_KIND, SERIAL_STATE_VERSION, &st,
+			   sizeof(st), err, errlen);
+	if (ret < 0)
+		return ret;
+	if ((st.ier & ~0x0f) || (st.mcr & ~0x1f) || st.thr_ipending > 1 || st.irq_level > 1) {
+		errbuf_set(err, errlen, "section 'dev.serial': invalid register values");
+		return -EBADMSG;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->ier = st.ier;
+	s->lcr = st.lcr;
+	s->mcr = st.mcr;
+	s->scr = st.scr;
+	s->fcr = st.fcr;
+	s->dll = st.dll;
+	s->dlm = st.dlm;
+	s->thr_ipending = st.thr_ipending;
+	s->irq_level = st.irq_level;
+	/* Input typed before the snapshot stayed with the old process: the
+	 * level may drop now, which is no edge. */
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
 static const struct bus_dev_ops serial_bus_ops = {
 	.read = serial_read,
 	.write = serial_write,
@@ -266,4 +337,6 @@ const struct device_ops serial_device = {
 	.name = "serial",
 	.create = serial_create,
 	.destroy = serial_destroy,
+	.save = serial_save,
+	.load = serial_load,
 };

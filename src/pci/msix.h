@@ -36,6 +36,22 @@ struct msix {
 	uint64_t pba;
 };
 
+/*
+ * Snapshot state: the table, the pending bits and the capability's enable
+ * and function-mask bits, in fixed-size fields (host order: snapshot files
+ * are little-endian x86-64 only).
+ */
+struct msix_state {
+	uint16_t nr;
+	uint8_t enabled, func_masked;
+	uint32_t pad;
+	uint64_t pba;
+	struct msix_vector_state {
+		uint32_t addr_lo, addr_hi, data, ctrl;
+	} vec[MSIX_MAX_VECTORS];
+};
+_Static_assert(sizeof(struct msix_state) == 16 + 16 * MSIX_MAX_VECTORS, "msix_state layout");
+
 /* Add the capability; the table and PBA live in bar at table_off/pba_off. */
 int msix_init(struct msix *m, struct pci_device *dev, struct irq_routing *irq, uint16_t nr,
 	      int bar, uint32_t table_off, uint32_t pba_off);
@@ -55,6 +71,16 @@ bool msix_notify(struct msix *m, uint16_t vector);
  * moment (Linux does so while moving it) still delivers, to the old CPU.
  */
 int msix_vector_irqfd(struct msix *m, uint16_t vector);
+/* Snapshot: the guest's programming into st. */
+void msix_save(struct msix *m, struct msix_state *st);
+/*
+ * Restore st (same vector count, else -EINVAL). Sets the table, pending
+ * bits, enable and function mask, and routes every unmasked vector in KVM
+ * (its irqfd exists since msix_init). Pending bits of masked vectors stay
+ * pending; nothing is delivered. The capability's control word in config
+ * space is the caller's (it restores config space).
+ */
+int msix_load(struct msix *m, const struct msix_state *st);
 /* Forget the guest's programming (device reset keeps the capability). */
 void msix_reset(struct msix *m);
 

@@ -18,6 +18,16 @@
  * VIRTIO_BLK_S_IOERR (or UNSUPP), never an access outside the image. A
  * chain that is malformed at the virtqueue level breaks the queue instead
  * (NEEDS_RESET, see virtq.c).
+ *
+ * Snapshots: first every request on the io_uring is completed and pushed
+ * to its used ring (blk_quiesce, bounded by BLK_DRAIN_TIMEOUT_MS;
+ * synchronous requests complete before their kick handler returns), then
+ * the transport's state is saved, one section per disk ("dev.virtio-blk0"),
+ * and only then is the guest interrupted for those completions: the state
+ * says they are not yet signalled, so the restored device signals them
+ * (virtio_pci_load), whenever the vCPUs' interrupt state was saved.
+ * Images are flushed first, so the files hold every write the guest saw
+ * complete; keeping them with the snapshot is the user's job.
  */
 #include <errno.h>
 #include <liburing.h>
@@ -26,6 +36,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "block/blk.h"
@@ -63,6 +74,7 @@
 #define URING_ENTRIES 256
 #define REQ_MAX_EXTENTS 16
 #define DIO_ALIGN 4096
+#define BLK_DRAIN_TIMEOUT_MS 10000
 
 struct virtio_blk_config {
 	uint64_t capacity;
@@ -394,6 +406,62 @@ static void blk_drain(struct virtio_blk *b)
 	}
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Snapshot: complete everything in flight and push it, within timeout_ms,
+ * without interrupting the guest (blk_signal_all does, after the save).
+ * Event loop thread.
+ */
+static int blk_quiesce(struct virtio_blk *b, int timeout_ms, char *err, size_t errlen)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	int ret = 0;
+
+	pthread_mutex_lock(&b->vp->lock);
+	while (b->uring_ok && b->in_flight) {
+		int64_t left = deadline - now_ms();
+		struct __kernel_timespec ts;
+		struct io_uring_cqe *cqe;
+
+		if (left <= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		io_uring_submit(&b->ring);
+		ret = io_uring_wait_cqe_timeout(&b->ring, &cqe, &ts);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR)
+			break;
+		ret = 0;
+		blk_reap(b, false);
+	}
+	if (ret == -ETIMEDOUT)
+		errbuf_set(err, errlen, "%s: %u requests still in flight after %d ms; the disk does "
+			   "not answer, no snapshot taken", b->name, b->in_flight, timeout_ms);
+	else if (ret < 0)
+		errbuf_set(err, errlen, "%s: waiting for in-flight requests: %s", b->name,
+			   strerror(-ret));
+	pthread_mutex_unlock(&b->vp->lock);
+	return ret;
+}
+
+/* After a snapshot: the interrupts blk_quiesce held back. */
+static void blk_signal_all(struct virtio_blk *b)
+{
+	pthread_mutex_lock(&b->vp->lock);
+	for (uint16_t q = 0; q < b->ops.nr_queues; q++)
+		virtio_pci_queue_done(b->vp, q);
+	pthread_mutex_unlock(&b->vp->lock);
+}
+
 /* Try the request on the ring; false means serve it synchronously. */
 static bool blk_try_async(struct virtio_blk *b, uint16_t queue)
 {
@@ -604,6 +672,43 @@ struct virtio_blk_set {
 	struct virtio_blk *disks[VM_MAX_DISKS];
 };
 
+static int blk_set_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct virtio_blk_set *set = state;
+
+	for (unsigned int i = 0; i < set->nr; i++) {
+		struct virtio_blk *b = set->disks[i];
+		int ret = blk_quiesce(b, BLK_DRAIN_TIMEOUT_MS, err, errlen);
+
+		/* What the guest saw completed is on disk before the state says so. */
+		if (ret == 0 && !blk_is_readonly(b->image)) {
+			ret = blk_flush(b->image);
+			if (ret < 0)
+				errbuf_set(err, errlen, "%s: flushing '%s': %s", b->name, b->cfg->path,
+					   strerror(-ret));
+		}
+		if (ret == 0)
+			ret = virtio_pci_save(b->vp, w, err, errlen);
+		blk_signal_all(b);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int blk_set_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
+{
+	struct virtio_blk_set *set = state;
+
+	for (unsigned int i = 0; i < set->nr; i++) {
+		int ret = virtio_pci_load(set->disks[i]->vp, r, err, errlen);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static void blk_set_destroy(void *state)
 {
 	struct virtio_blk_set *set = state;
@@ -640,4 +745,6 @@ const struct device_ops virtio_blk_device = {
 	.name = "virtio-blk",
 	.create = blk_set_create,
 	.destroy = blk_set_destroy,
+	.save = blk_set_save,
+	.load = blk_set_load,
 };

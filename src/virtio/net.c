@@ -24,6 +24,12 @@
  * Locking: all of it runs on the event loop thread under vp->lock. The
  * back end may answer a transmitted frame at once (ARP, DHCP) from inside
  * the transmit path, which already holds the lock: in_tx says so.
+ *
+ * Snapshots: the transport's state, one section per device
+ * ("dev.virtio-net0"). Transmit chains are sent as they are popped and
+ * received frames written as they are popped, so nothing is in flight; the
+ * receive backlog is not saved (those frames are lost, as a real network
+ * loses frames) and neither is the back end's state (slirp's connections).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -246,6 +252,32 @@ struct virtio_net_set {
 	struct virtio_net *nets[VM_MAX_NETS];
 };
 
+static int net_set_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct virtio_net_set *set = state;
+
+	for (unsigned int i = 0; i < set->nr; i++) {
+		int ret = virtio_pci_save(set->nets[i]->vp, w, err, errlen);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int net_set_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
+{
+	struct virtio_net_set *set = state;
+
+	for (unsigned int i = 0; i < set->nr; i++) {
+		int ret = virtio_pci_load(set->nets[i]->vp, r, err, errlen);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static void net_set_destroy(void *state)
 {
 	struct virtio_net_set *set = state;
@@ -282,4 +314,6 @@ const struct device_ops virtio_net_device = {
 	.name = "virtio-net",
 	.create = net_set_create,
 	.destroy = net_set_destroy,
+	.save = net_set_save,
+	.load = net_set_load,
 };

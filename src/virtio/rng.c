@@ -3,6 +3,9 @@
  * virtio-rng: fills the guest's buffers with bytes from the entropy source
  * (--rng src=PATH, /dev/urandom by default), which the guest's hwrng core
  * mixes into its pool. One queue, no configuration space.
+ *
+ * Snapshots: the transport's state ("dev.virtio-rng"); requests are served
+ * as they are popped, so nothing is in flight.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +91,20 @@ static int rng_create(struct vm *vm, void **state, char *err, size_t errlen)
 	return 0;
 }
 
+static int rng_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct virtio_rng *r = state;
+
+	return virtio_pci_save(r->vp, w, err, errlen);
+}
+
+static int rng_load(void *state, const struct snap_reader *rd, char *err, size_t errlen)
+{
+	struct virtio_rng *r = state;
+
+	return virtio_pci_load(r->vp, rd, err, errlen);
+}
+
 static void rng_destroy(void *state)
 {
 	struct virtio_rng *r = state;
@@ -101,4 +118,6 @@ const struct device_ops virtio_rng_device = {
 	.name = "virtio-rng",
 	.create = rng_create,
 	.destroy = rng_destroy,
+	.save = rng_save,
+	.load = rng_load,
 };

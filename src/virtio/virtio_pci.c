@@ -85,7 +85,7 @@
 #define CC_QUEUE_NOTIFY_DATA 0x38
 #define CC_QUEUE_RESET 0x3a
 
-static uint64_t device_features(const struct virtio_pci *vp)
+uint64_t virtio_pci_device_features(const struct virtio_pci *vp)
 {
 	return vp->ops->features | (1ull << VIRTIO_F_VERSION_1) |
 	       (1ull << VIRTIO_F_RING_INDIRECT_DESC) | (1ull << VIRTIO_F_RING_EVENT_IDX);
@@ -200,6 +200,13 @@ static void queue_enable(struct virtio_pci *vp, uint16_t index)
 		virtio_pci_set_needs_reset(vp);
 		return;
 	}
+	virtio_pci_queue_started(vp, index);
+}
+
+void virtio_pci_queue_started(struct virtio_pci *vp, uint16_t index)
+{
+	struct virtio_pci_queue *q = &vp->queues[index];
+
 	q->enabled = true;
 	q->notify_addr = bar0_addr(vp) + NOTIFY_OFF + (uint64_t)index * NOTIFY_MULTIPLIER;
 	if (ioeventfd_ctl(vp, q, true) < 0) {
@@ -239,7 +246,7 @@ static void set_status(struct virtio_pci *vp, uint8_t status)
 		return;
 	}
 	if ((status & STATUS_FEATURES_OK) && !(vp->status & STATUS_FEATURES_OK)) {
-		uint64_t extra = vp->driver_features & ~device_features(vp);
+		uint64_t extra = vp->driver_features & ~virtio_pci_device_features(vp);
 
 		/* Refuse what we did not offer, and legacy drivers. */
 		if (extra || !virtio_pci_has_feature(vp, VIRTIO_F_VERSION_1))
@@ -257,7 +264,7 @@ static void common_read(struct virtio_pci *vp, uint64_t off, void *data, unsigne
 	struct virtio_pci_queue *q = vp->queue_select < vp->ops->nr_queues ?
 		&vp->queues[vp->queue_select] : NULL;
 	uint64_t feat = vp->device_feature_select < 2 ?
-		device_features(vp) >> (32 * vp->device_feature_select) : 0;
+		virtio_pci_device_features(vp) >> (32 * vp->device_feature_select) : 0;
 	uint64_t drv = vp->driver_feature_select < 2 ?
 		vp->driver_features >> (32 * vp->driver_feature_select) : 0;
 	uint16_t v16;

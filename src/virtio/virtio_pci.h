@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pci/msix.h"
@@ -105,6 +106,34 @@ bool virtio_pci_queue_ready(struct virtio_pci *vp, uint16_t queue);
 int virtio_pci_queue_take_kick(struct virtio_pci *vp, uint16_t queue);
 void virtio_pci_queue_return_kick(struct virtio_pci *vp, uint16_t queue);
 int virtio_pci_queue_irqfd(struct virtio_pci *vp, uint16_t queue);
+/* The feature bits the device offers (its own and the transport's). */
+uint64_t virtio_pci_device_features(const struct virtio_pci *vp);
+/*
+ * With vp->lock held, after queue's virtq was set up: mark it enabled and
+ * route its kicks (ioeventfd on its notify address in BAR 0 as the BAR
+ * stands now). Queue enable and snapshot restore share it.
+ */
+void virtio_pci_queue_started(struct virtio_pci *vp, uint16_t queue);
+
+/*
+ * Snapshots (virtio_pci_state.c), event loop thread, every vCPU parked.
+ * save: the transport's whole state as section "dev.<ops->name>": PCI
+ * config space, MSI-X table and PBA, common config, each queue's setup and
+ * virtq indices. The device must have nothing in flight (-EBUSY otherwise).
+ * load: onto a device just created from the same configuration: config
+ * space goes through the guest's write path (BARs mapped, MSI-X routes
+ * installed), enabled queues are set up over the restored RAM without
+ * writing to it, completions saved as not yet signalled get their
+ * interrupt (MSI-X: load after the vCPUs' LAPIC state, or it is lost), and
+ * each queue gets one kick so that nothing the guest queued before the
+ * snapshot waits for a kick that already happened.
+ */
+struct snap_writer;
+struct snap_reader;
+int virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w, char *err, size_t errlen);
+int virtio_pci_load(struct virtio_pci *vp, const struct snap_reader *r, char *err,
+		    size_t errlen);
+
 static inline struct virtq *virtio_pci_vq(struct virtio_pci *vp, uint16_t queue)
 {
 	return &vp->queues[queue].vq;

@@ -202,8 +202,9 @@ static int virtq_map_ring(struct virtq *q, const char *what, uint64_t gpa,
 	return 0;
 }
 
-int virtq_init(struct virtq *q, struct guest_mem *mem, const char *name,
-	       const struct virtq_setup *setup)
+/* Check SETUP and point Q at the rings; guest RAM is not written. */
+static int virtq_attach(struct virtq *q, struct guest_mem *mem, const char *name,
+			const struct virtq_setup *setup)
 {
 	uint64_t size = setup->size;
 	void *desc, *avail, *used;
@@ -237,6 +238,16 @@ int virtq_init(struct virtq *q, struct guest_mem *mem, const char *name,
 	q->used = used;
 	q->notify_enabled = true;
 	q->ready = true;
+	return 0;
+}
+
+int virtq_init(struct virtq *q, struct guest_mem *mem, const char *name,
+	       const struct virtq_setup *setup)
+{
+	int ret = virtq_attach(q, mem, name, setup);
+
+	if (ret < 0)
+		return ret;
 	/* The used ring is ours: make it say what our state says. */
 	store_le16_relaxed(&q->used->flags, 0);
 	store_le16_relaxed(virtq_avail_event(q), 0);
@@ -261,6 +272,77 @@ void virtq_set_indices(struct virtq *q, uint16_t last_avail, uint16_t used_idx)
 	if (q->event_idx)
 		store_le16_relaxed(virtq_avail_event(q), last_avail);
 	store_le16_release(&q->used->idx, used_idx);
+}
+
+/* --- snapshots --------------------------------------------------------------- */
+
+int virtq_save_state(const struct virtq *q, struct virtq_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!q->ready)
+		return 0;
+	if (q->in_flight)
+		return -EBUSY;
+	st->size = q->size;
+	st->ready = 1;
+	st->broken = q->broken;
+	st->notify_enabled = q->notify_enabled;
+	st->event_idx = q->event_idx;
+	st->indirect = q->indirect;
+	st->last_avail = q->last_avail;
+	st->shadow_avail = q->shadow_avail;
+	st->used_idx = q->used_idx;
+	st->used_flags = q->used_flags;
+	st->signalled_used = q->signalled_used;
+	st->unsignalled = q->unsignalled;
+	st->desc_gpa = q->desc_gpa;
+	st->avail_gpa = q->avail_gpa;
+	st->used_gpa = q->used_gpa;
+	return 0;
+}
+
+int virtq_load_state(struct virtq *q, struct guest_mem *mem, const char *name,
+		     const struct virtq_state *st)
+{
+	struct virtq_setup setup = {
+		.size = st->size, .desc_gpa = st->desc_gpa, .avail_gpa = st->avail_gpa,
+		.used_gpa = st->used_gpa, .event_idx = st->event_idx, .indirect = st->indirect,
+	};
+	int ret;
+
+	if (!st->ready) {
+		virtq_reset(q);
+		return 0;
+	}
+	if (st->ready > 1 || st->broken > 1 || st->notify_enabled > 1 || st->event_idx > 1 ||
+	    st->indirect > 1 || (st->used_flags & ~VIRTQ_USED_F_NO_NOTIFY)) {
+		snprintf(q->name, sizeof(q->name), "%s", name);
+		pr_warn("virtq %s: saved state has invalid flags", q->name);
+		virtq_reset(q);
+		return -EINVAL;
+	}
+	ret = virtq_attach(q, mem, name, &setup);
+	if (ret < 0) {
+		virtq_reset(q);
+		return ret;
+	}
+	/* The guest may be ahead of shadow_avail, never we of it. */
+	if ((uint16_t)(st->shadow_avail - st->last_avail) > st->size) {
+		pr_warn("virtq %s: saved avail index %u is %u ahead of %u, queue size %u", q->name,
+			st->shadow_avail, (uint16_t)(st->shadow_avail - st->last_avail),
+			st->last_avail, st->size);
+		virtq_reset(q);
+		return -EINVAL;
+	}
+	q->broken = st->broken;
+	q->notify_enabled = st->notify_enabled;
+	q->last_avail = st->last_avail;
+	q->shadow_avail = st->shadow_avail;
+	q->used_idx = st->used_idx;
+	q->used_flags = st->used_flags;
+	q->signalled_used = st->signalled_used;
+	q->unsignalled = st->unsignalled;
+	return 0;
 }
 
 /* --- popping ----------------------------------------------------------------- */

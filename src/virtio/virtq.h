@@ -136,6 +136,37 @@ void virtq_reset(struct virtq *q);
 void virtq_set_indices(struct virtq *q, uint16_t last_avail, uint16_t used_idx);
 
 /*
+ * Snapshot state of one queue: what virtq_init() was given and every index
+ * we keep, in fixed-size fields (host order, which snapshot files only
+ * accept on little-endian x86-64). The rings themselves are guest RAM,
+ * restored with it.
+ */
+struct virtq_state {
+	uint16_t size;
+	uint8_t ready, broken, notify_enabled, event_idx, indirect, pad0;
+	uint16_t last_avail, shadow_avail, used_idx, used_flags;
+	uint16_t signalled_used, pad1;
+	uint32_t unsignalled;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+};
+_Static_assert(sizeof(struct virtq_state) == 48, "virtq_state layout");
+
+/*
+ * Snapshot: Q's state into ST. -EBUSY when elements are in flight (the
+ * device must finish them first: a popped element lives only in our memory).
+ */
+int virtq_save_state(const struct virtq *q, struct virtq_state *st);
+/*
+ * Restore: make Q what ST says, over guest RAM that already holds the rings
+ * as they were at the snapshot. Unlike virtq_init() nothing is written to
+ * guest RAM. A not-ready state resets Q. Returns 0, -EINVAL (impossible
+ * indices or flags, bad size or alignment) or -EFAULT (a ring outside RAM),
+ * with a warning naming the queue.
+ */
+int virtq_load_state(struct virtq *q, struct guest_mem *mem, const char *name,
+		     const struct virtq_state *st);
+
+/*
  * Pop the next available chain into ELEM. Returns 1 when a chain was popped,
  * 0 when the ring is empty (or the queue not ready), -errno when the guest
  * broke the rules (q->broken is then set; every later pop returns -EIO):

@@ -946,6 +946,26 @@ static void vsock_destroy(void *state)
 	free(v);
 }
 
+/*
+ * vhost serves the rings and writes guest RAM and the irqfds behind our
+ * back, and its ring positions live in the kernel: not snapshotted.
+ */
+static int vsock_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	(void)state;
+	(void)w;
+	errbuf_set(err, errlen, "virtio-vsock (vhost) cannot be snapshotted");
+	return -EOPNOTSUPP;
+}
+
+static int vsock_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
+{
+	(void)state;
+	(void)r;
+	errbuf_set(err, errlen, "virtio-vsock (vhost) cannot be restored");
+	return -EOPNOTSUPP;
+}
+
 static int vsock_create(struct vm *vm, void **state, char *err, size_t errlen)
 {
 	const struct vsock_config *cfg = &vm->cfg->vsock;
@@ -987,4 +1007,6 @@ const struct device_ops virtio_vsock_device = {
 	.name = "virtio-vsock",
 	.create = vsock_create,
 	.destroy = vsock_destroy,
+	.save = vsock_save,
+	.load = vsock_load,
 };

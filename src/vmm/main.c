@@ -108,8 +108,9 @@ int main(int argc, char **argv)
 		pr_err("--api-socket: %s", err);
 		goto out_loop;
 	}
-	if (vmm.cli.restore_source) {
-		pr_err("--restore: not supported yet");
+	if (vmm.cli.restore_source && vmm_restore(&vmm, vmm.cli.restore_source, err,
+						  sizeof(err)) < 0) {
+		pr_err("--restore: %s", err);
 		goto out_vmm;
 	}
 	if (vmm.cli.kernel) {

@@ -230,8 +230,8 @@ static int build_acpi(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host, char *errout,
-	      size_t errout_len)
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host,
+	      enum vm_create_mode mode, char *errout, size_t errout_len)
 {
 	struct boot_request req = {
 		.kernel = cfg->kernel, .initramfs = cfg->initramfs, .cmdline = cfg->cmdline,
@@ -296,10 +296,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host, 
 	ret = build_acpi(vm, err, sizeof(err));
 	if (ret < 0)
 		goto fail;
-	x86_write_reset_vector(&vm->mem);
-	ret = x86_load_kernel(&vm->mem, &req, &entry, err, sizeof(err));
-	if (ret < 0)
-		goto fail;
+	if (mode == VM_CREATE_BOOT) {
+		x86_write_reset_vector(&vm->mem);
+		ret = x86_load_kernel(&vm->mem, &req, &entry, err, sizeof(err));
+		if (ret < 0)
+			goto fail;
+	}
 
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
@@ -315,7 +317,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host, 
 			goto fail;
 		}
 	}
-	ret = x86_vcpu_init_boot(vm->vcpus[0].fd, &vm->mem, &entry);
+	ret = mode == VM_CREATE_BOOT ? x86_vcpu_init_boot(vm->vcpus[0].fd, &vm->mem, &entry) : 0;
 	if (ret < 0) {
 		snprintf(err, sizeof(err), "setting the boot vCPU's registers failed: %s",
 			 strerror(-ret));
@@ -331,6 +333,16 @@ fail:
 		pr_err("%s", err);
 	vm_destroy(vm);
 	return ret;
+}
+
+int vm_start_paused(struct vm *vm)
+{
+	/* Each thread's first KVM_RUN returns EINTR at once and it parks. */
+	vm->pause_requested = true;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].run->immediate_exit = 1;
+	vm->paused = true;
+	return vm_start(vm);
 }
 
 int vm_start(struct vm *vm)

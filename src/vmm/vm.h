@@ -103,10 +103,16 @@ struct vm {
  * Build the VM (KVM objects, RAM, devices, kernel) without running it. On
  * failure the message goes to errout, or to the log if errout is NULL.
  */
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host, char *errout,
-	      size_t errout_len);
+enum vm_create_mode {
+	VM_CREATE_BOOT,    /* load the kernel, set the boot vCPU's entry state */
+	VM_CREATE_RESTORE, /* RAM stays zero: a snapshot fills it and the vCPUs */
+};
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host,
+	      enum vm_create_mode mode, char *errout, size_t errout_len);
 /* Start the vCPU threads. */
 int vm_start(struct vm *vm);
+/* Start them parked, as after vm_pause() (a restored VM waits for resume). */
+int vm_start_paused(struct vm *vm);
 /* Stop and join the vCPU threads (idempotent). */
 void vm_stop(struct vm *vm);
 void vm_destroy(struct vm *vm);

@@ -45,7 +45,7 @@ void vmm_quit(struct vmm *vmm, int status)
 	vmm->quit = true;
 }
 
-static int open_consoles(struct vmm *vmm, char *err, size_t errlen)
+int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 {
 	char why[256];
 
@@ -68,7 +68,7 @@ static int open_consoles(struct vmm *vmm, char *err, size_t errlen)
 	return 0;
 }
 
-static void close_consoles(struct vmm *vmm)
+void vmm_close_consoles(struct vmm *vmm)
 {
 	if (vmm->host.console)
 		chardev_close(&vmm->console);
@@ -79,16 +79,24 @@ static void close_consoles(struct vmm *vmm)
 
 static void on_vm_exit(void *opaque, uint32_t events);
 
+int vmm_watch_vm(struct vmm *vmm, char *err, size_t errlen)
+{
+	int ret = loop_add(vmm->host.loop, vmm->vm.exit_evt, EPOLLIN, on_vm_exit, vmm);
+
+	if (ret < 0)
+		snprintf(err, errlen, "cannot watch the VM's exit event: %s", strerror(-ret));
+	return ret;
+}
+
 /* Build and start the VM from vmm->cfg (consoles already open). */
 static int vm_bring_up(struct vmm *vmm, char *err, size_t errlen)
 {
-	int ret = vm_create(&vmm->vm, vmm->cfg, &vmm->host, err, errlen);
+	int ret = vm_create(&vmm->vm, vmm->cfg, &vmm->host, VM_CREATE_BOOT, err, errlen);
 
 	if (ret < 0)
 		return ret;
-	ret = loop_add(vmm->host.loop, vmm->vm.exit_evt, EPOLLIN, on_vm_exit, vmm);
+	ret = vmm_watch_vm(vmm, err, errlen);
 	if (ret < 0) {
-		snprintf(err, errlen, "cannot watch the VM's exit event: %s", strerror(-ret));
 		vm_destroy(&vmm->vm);
 		return ret;
 	}
@@ -133,7 +141,7 @@ static void on_vm_exit(void *opaque, uint32_t events)
 		break;
 	case VM_EXIT_SHUTDOWN:
 		pr_info("VM shut down");
-		close_consoles(vmm);
+		vmm_close_consoles(vmm);
 		break;
 	case VM_EXIT_POWEROFF:
 	case VM_EXIT_SIGNAL:
@@ -175,12 +183,12 @@ int vmm_boot(struct vmm *vmm, char *err, size_t errlen)
 			 vmm_state_name(vmm->state));
 		return vmm->state == VMM_NO_VM ? -ENOENT : -EBUSY;
 	}
-	ret = open_consoles(vmm, err, errlen);
+	ret = vmm_open_consoles(vmm, err, errlen);
 	if (ret < 0)
 		return ret;
 	ret = vm_bring_up(vmm, err, errlen);
 	if (ret < 0)
-		close_consoles(vmm);
+		vmm_close_consoles(vmm);
 	return ret;
 }
 
@@ -267,7 +275,7 @@ int vmm_delete(struct vmm *vmm, char *err, size_t errlen)
 		if (ret < 0)
 			return ret;
 	}
-	close_consoles(vmm);
+	vmm_close_consoles(vmm);
 	if (vmm->cfg && vmm->cfg != &vmm->cli) {
 		vm_config_free(vmm->cfg);
 		free(vmm->cfg);

@@ -67,4 +67,13 @@ void vmm_cleanup(struct vmm *vmm);
 
 const char *vmm_state_name(enum vmm_state state);
 
+/* Snapshot (Paused) into, and restore (no VM) from, file:///DIR (vmm_snapshot.c). */
+int vmm_snapshot(struct vmm *vmm, const char *url, char *err, size_t errlen);
+int vmm_restore(struct vmm *vmm, const char *url, char *err, size_t errlen);
+
+/* For vmm_snapshot.c: the pieces of a boot that a restore shares. */
+int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen);
+void vmm_close_consoles(struct vmm *vmm);
+int vmm_watch_vm(struct vmm *vmm, char *err, size_t errlen);
+
 #endif

@@ -76,6 +76,18 @@ static int api_delete(void *opaque, char *err, size_t errlen)
 	return vmm_delete(opaque, err, errlen);
 }
 
+static int api_snapshot(void *opaque, const char *url, char *err, size_t errlen)
+{
+	return vmm_snapshot(opaque, url, err, errlen);
+}
+
+static int api_restore(void *opaque, const struct api_restore_config *rc, char *err,
+		       size_t errlen)
+{
+	/* prefault: RAM is read in whole at restore anyway. */
+	return vmm_restore(opaque, rc->source_url, err, errlen);
+}
+
 static void api_shutdown_vmm(void *opaque)
 {
 	struct vmm *vmm = opaque;
@@ -98,6 +110,8 @@ static const struct api_vmm_ops vmm_api_ops = {
 	.reboot = api_reboot,
 	.power_button = api_power_button,
 	.delete_vm = api_delete,
+	.snapshot = api_snapshot,
+	.restore = api_restore,
 	.shutdown_vmm = api_shutdown_vmm,
 };
 
