@@ -189,6 +189,8 @@ void pci_config_read(struct pci_root *root, uint8_t devfn, uint32_t offset, void
 		memset(data, 0xff, size);
 		return;
 	}
+	if (dev->ops && dev->ops->config_read)
+		dev->ops->config_read(dev, offset, size);
 	pthread_mutex_lock(&root->lock);
 	memcpy(data, &dev->cfg[offset], size);
 	pthread_mutex_unlock(&root->lock);

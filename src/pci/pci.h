@@ -58,6 +58,9 @@ struct pci_device_ops {
 			  unsigned int size);
 	/* Optional: after the generic code applied a config write (capabilities). */
 	void (*config_written)(struct pci_device *dev, uint32_t offset, unsigned int size);
+	/* Optional: before a config read is answered from cfg[] (a window
+	 * register whose value the device computes on access). */
+	void (*config_read)(struct pci_device *dev, uint32_t offset, unsigned int size);
 };
 
 struct pci_bar {

@@ -25,6 +25,7 @@
  */
 #include "virtio/virtio_pci.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@
 #define VIRTIO_PCI_CAP_NOTIFY_CFG 2
 #define VIRTIO_PCI_CAP_ISR_CFG 3
 #define VIRTIO_PCI_CAP_DEVICE_CFG 4
+#define VIRTIO_PCI_CAP_PCI_CFG 5
 
 #define STATUS_ACKNOWLEDGE 1
 #define STATUS_DRIVER 2
@@ -423,17 +425,69 @@ static void vp_bar_write(struct pci_device *dev, int bar, uint64_t off, const vo
 	pthread_mutex_unlock(&vp->lock);
 }
 
+/*
+ * VIRTIO_PCI_CAP_PCI_CFG (virtio 1.2, 4.1.4.9): a window into BAR 0 through
+ * config space, for drivers (firmware) that cannot map BARs yet. The
+ * driver sets cap.bar, cap.offset and cap.length (1, 2 or 4), then reads
+ * or writes pci_cfg_data, which accesses the BAR there. Anything else
+ * (another BAR, a misaligned or out-of-range window) reads as zero and
+ * drops writes, as the spec leaves it undefined.
+ */
+static bool pci_cfg_window(struct virtio_pci *vp, uint32_t *off, unsigned int *len)
+{
+	const uint8_t *cap = &vp->pci.cfg[vp->pci_cfg_cap];
+	uint32_t o, l;
+
+	memcpy(&o, cap + 8, 4);
+	memcpy(&l, cap + 12, 4);
+	o = le32toh(o);
+	l = le32toh(l);
+	if (cap[4] != 0 || (l != 1 && l != 2 && l != 4) || (o & (l - 1)) ||
+	    o + l > vp->pci.bars[0].size)
+		return false;
+	*off = o;
+	*len = l;
+	return true;
+}
+
+static bool touches_cfg_data(struct virtio_pci *vp, uint32_t offset, unsigned int size)
+{
+	uint32_t data = (uint32_t)vp->pci_cfg_cap + 16;
+
+	return vp->pci_cfg_cap && !vp->cfg_window_off && offset < data + 4 &&
+	       offset + size > data;
+}
+
+static void vp_config_read(struct pci_device *dev, uint32_t offset, unsigned int size)
+{
+	struct virtio_pci *vp = dev->opaque;
+	uint8_t buf[4] = { 0 };
+	unsigned int len;
+	uint32_t off;
+
+	if (!touches_cfg_data(vp, offset, size))
+		return;
+	if (pci_cfg_window(vp, &off, &len))
+		vp_bar_read(dev, 0, off, buf, len);
+	memcpy(&dev->cfg[vp->pci_cfg_cap + 16], buf, sizeof(buf));
+}
+
 static void vp_config_written(struct pci_device *dev, uint32_t offset, unsigned int size)
 {
 	struct virtio_pci *vp = dev->opaque;
+	unsigned int len;
+	uint32_t off;
 
 	msix_config_written(&vp->msix, offset, size);
+	if (touches_cfg_data(vp, offset, size) && pci_cfg_window(vp, &off, &len))
+		vp_bar_write(dev, 0, off, &dev->cfg[vp->pci_cfg_cap + 16], len);
 }
 
 static const struct pci_device_ops virtio_pci_dev_ops = {
 	.bar_read = vp_bar_read,
 	.bar_write = vp_bar_write,
 	.config_written = vp_config_written,
+	.config_read = vp_config_read,
 };
 
 static int add_vendor_cap(struct pci_device *dev, uint8_t type, uint32_t off, uint32_t len,
@@ -450,6 +504,22 @@ static int add_vendor_cap(struct pci_device *dev, uint8_t type, uint32_t off, ui
 	pci_cfg_set32(dev, (uint32_t)cap + 12, len);
 	if (notify)
 		pci_cfg_set32(dev, (uint32_t)cap + 16, NOTIFY_MULTIPLIER);
+	return 0;
+}
+
+/* The PCI configuration access capability: window registers writable. */
+static int add_pci_cfg_cap(struct virtio_pci *vp)
+{
+	struct pci_device *dev = &vp->pci;
+	int cap = pci_device_add_cap(dev, PCI_CAP_ID_VNDR, 20);
+
+	if (cap < 0)
+		return cap;
+	dev->cfg[cap + 2] = 20;
+	dev->cfg[cap + 3] = VIRTIO_PCI_CAP_PCI_CFG;
+	dev->wmask[cap + 4] = 0xff; /* bar */
+	memset(&dev->wmask[cap + 8], 0xff, 12); /* offset, length, pci_cfg_data */
+	vp->pci_cfg_cap = cap;
 	return 0;
 }
 
@@ -529,6 +599,8 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev
 	if (ret == 0 && ops->config_size)
 		ret = add_vendor_cap(&vp->pci, VIRTIO_PCI_CAP_DEVICE_CFG, DEVICE_OFF,
 				     ops->config_size, false);
+	if (ret == 0)
+		ret = add_pci_cfg_cap(vp);
 	if (ret == 0)
 		ret = msix_init(&vp->msix, &vp->pci, &vm->irq, (uint16_t)(ops->nr_queues + 1), 0,
 				MSIX_TABLE_OFF, MSIX_PBA_OFF);

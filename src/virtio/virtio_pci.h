@@ -62,6 +62,8 @@ struct virtio_dev_ops {
 struct virtio_pci {
 	struct pci_device pci;
 	struct msix msix;
+	int pci_cfg_cap;     /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
+	bool cfg_window_off; /* restoring config space: the window does nothing */
 	struct vm *vm;
 	const struct virtio_dev_ops *ops;
 	void *dev;

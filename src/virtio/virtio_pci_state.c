@@ -205,6 +205,8 @@ static void restore_config(struct virtio_pci *vp, const struct vp_state *st)
 {
 	struct pci_root *root = vp->pci.root;
 
+	/* Replayed bytes of the PCI_CFG window's data register are not accesses. */
+	vp->cfg_window_off = true;
 	for (uint32_t o = 0; o < PCI_CFG_SIZE; o += 4) {
 		uint32_t wmask = 0, want = 0, have = 0;
 
@@ -229,6 +231,7 @@ static void restore_config(struct virtio_pci *vp, const struct vp_state *st)
 
 		pci_config_write(root, vp->pci.devfn, PCI_COMMAND, buf, 4);
 	}
+	vp->cfg_window_off = false;
 }
 
 int virtio_pci_load(struct virtio_pci *vp, const struct snap_reader *r, char *err,
