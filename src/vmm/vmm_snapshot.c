@@ -189,6 +189,21 @@ int vmm_snapshot(struct vmm *vmm, const char *url, char *err, size_t errlen)
 		return ret;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/*
+	 * "state" is committed last; with an old one removed first, its presence
+	 * means config, memory and state belong together, even if this snapshot
+	 * into the same directory fails halfway.
+	 */
+	{
+		char old[PATH_MAX + 16];
+
+		snprintf(old, sizeof(old), "%s/%s", dir, SNAP_STATE_FILE);
+		if (unlink(old) < 0 && errno != ENOENT) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot replace %s: %s", old, strerror(errno));
+			return ret;
+		}
+	}
 	ret = write_config(vmm->cfg, dir, err, errlen);
 	if (ret < 0)
 		return ret;

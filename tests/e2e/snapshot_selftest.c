@@ -19,6 +19,7 @@
  *   snapshot-selftest corrupt DIR SECTION   flip a byte in a section
  *
  * Exit 0 when all held; otherwise 1 and a line naming what did not.
+ * SNAPSHOT_SELFTEST_TRACE=1 names each restore step on stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
