@@ -4,7 +4,10 @@
 # the host side and brings it up; the guest takes a static address on that
 # link and downloads a random 1 MiB file from an HTTP server on the host
 # side; the checksum must match. Needs root and the tun module (loaded from
-# the test guest's module tree when the box lacks it).
+# the test guest's module tree when the box lacks it). Then the same through
+# the REST API with the net entry of Cloud Hypervisor's documented vm.create
+# body (ip, mask, mac and no tap name): phyllo-vmm creates a tap named by
+# the kernel (vmtapN), as Cloud Hypervisor does.
 # timeout: 400
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vmm-common.sh"
@@ -51,3 +54,32 @@ expect_line "$log" '^PHYLLO PCI .*=1af4:1041'
 expect_line "$log" '^PHYLLO NIC 52:54:00:12:34:56'
 expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"
 echo "ok: tap $tap: 1 MiB from $host_ip has md5 $want_md5"
+
+# The API with Cloud Hypervisor's net entry: no tap name, a kernel-named tap.
+log=$(test_log api)
+cat >"$T/vm.json" <<EOF
+{
+  "cpus": {"boot_vcpus": 1, "max_vcpus": 1},
+  "memory": {"size": 268435456},
+  "payload": {"kernel": "$PHYLLO_GUEST/vmlinuz", "initramfs": "$PHYLLO_GUEST/initramfs.cpio.gz",
+              "cmdline": "$GUEST_CMDLINE_BASE phyllo.mount=/dev/vda phyllo.mode=run phyllo.run=/mnt/get.sh"},
+  "disks": [{"path": "$disk"}],
+  "rng": {"src": "/dev/urandom"},
+  "net": [{"ip": "$host_ip", "mask": "255.255.255.0", "mac": "12:34:56:78:90:01"}],
+  "serial": {"mode": "Tty"}
+}
+EOF
+"$PHYLLO_VMM" -v --api-socket "$T/api.sock" </dev/null >"$log" 2>&1 &
+vmm=$!
+for _ in $(seq 1 100); do [ -S "$T/api.sock" ] && break; sleep 0.1; done
+code=$(curl -s --max-time 60 --unix-socket "$T/api.sock" -X PUT -o "$T/body" -w '%{http_code}' \
+	-H 'Content-Type: application/json' -d @"$T/vm.json" http://localhost/api/v1/vm.create)
+[ "$code" = 204 ] || fail_log "$log" "vm.create: HTTP $code $(cat "$T/body")"
+code=$(curl -s --max-time 60 --unix-socket "$T/api.sock" -X PUT -o "$T/body" -w '%{http_code}' \
+	http://localhost/api/v1/vm.boot)
+[ "$code" = 204 ] || fail_log "$log" "vm.boot: HTTP $code $(cat "$T/body")"
+wait "$vmm" || fail_log "$log" "the API-created VM exited $?"
+expect_line "$log" 'created tap vmtap[0-9]+'
+expect_line "$log" '^PHYLLO NIC 12:34:56:78:90:01'
+expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"
+echo "ok: vm.create with Cloud Hypervisor's net entry: $(grep -o 'created tap vmtap[0-9]*' "$log"), 1 MiB md5 $want_md5"
