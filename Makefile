@@ -10,11 +10,12 @@
 #                 ends with "N passed, M failed"
 #   make bench    boot benchmark (bench/boot), phyllo-vmm against QEMU
 #   make bench-blk  virtio-blk benchmark (bench/blk, fio in the guest)
+#   make bench-snapshot  snapshot and restore benchmark (bench/snapshot)
 
 BUILD ?= build
 SANITIZE_BUILD ?= $(BUILD)/sanitize
 
-.PHONY: all deps build sanitize fuzz guest demo check unit e2e clean bench bench-blk
+.PHONY: all deps build sanitize fuzz guest demo check unit e2e clean bench bench-blk bench-snapshot
 
 all: build
 
@@ -60,3 +61,6 @@ bench: build guest
 bench-blk: build guest
 	@bench/blk/build-guest.sh
 	@tools/kvmbox -t 5400 -- bench/blk/run.py
+
+bench-snapshot: build guest
+	@tools/kvmbox -t 5400 -- bench/snapshot/run.py
