@@ -7,6 +7,13 @@
 # KVM reads back the state that was saved, the guest's clock does not show
 # the time in between, and damaged snapshots are refused with a message
 # that names the damage. The program is tests/e2e/snapshot_selftest.c.
+#
+# Not part of `make check` (hence no t- prefix): in the nested TCG box its
+# restores have frozen the whole box about 3 times in 100 runs (never
+# explained; see docs/testing.md), and a frozen box only ends at the
+# suite's outer time limit. Run it by hand:
+#   tools/kvmbox -- tests/e2e/snapshot-selftest.sh
+# phyllo-vmm's own snapshot and restore are tested by t-vmm-snapshot.sh.
 # shellcheck source-path=SCRIPTDIR
 # timeout: 400
 # shellcheck source=lib.sh
@@ -70,4 +77,4 @@ note "a truncated memory file"
 cp -r "$snap" "$PHYLLO_TMP/mem"
 truncate -s 32M "$PHYLLO_TMP/mem/memory"
 refused "$PHYLLO_TMP/mem" "mem/memory: .*truncated or not this snapshot's memory file"
-echo "t-snapshot-selftest: ok"
+echo "snapshot-selftest: ok"
