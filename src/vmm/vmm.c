@@ -136,8 +136,10 @@ static void on_vm_exit(void *opaque, uint32_t events)
 	switch (reason) {
 	case VM_EXIT_REBOOT:
 		pr_info("guest reboot: booting again");
-		if (vm_bring_up(vmm, err, sizeof(err)) < 0)
+		if (vm_bring_up(vmm, err, sizeof(err)) < 0) {
+			pr_err("booting again after the reset failed: %s", err);
 			vmm_quit(vmm, 1);
+		}
 		break;
 	case VM_EXIT_SHUTDOWN:
 		pr_info("VM shut down");
