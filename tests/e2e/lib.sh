@@ -76,6 +76,23 @@ wait_line() {
 	return 1
 }
 
+# wait_socket PATH SECONDS [PID]: waits until the Unix socket PATH exists
+# (its listener is up); returns 1 after SECONDS, or once process PID ended.
+# Generous on purpose: a VMM in the TCG box can take many seconds to start
+# (cold 9p page cache after the runner drops caches).
+wait_socket() {
+	local path=$1 end=$((SECONDS + $2)) pid=${3:-}
+	while ((SECONDS < end)); do
+		[[ -S "$path" ]] && return 0
+		if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+			[[ -S "$path" ]]
+			return
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
 # run_vmm TIMEOUT LOG ARGS...: runs $PHYLLO_VMM ARGS... for at most TIMEOUT
 # seconds, stdout and stderr to LOG; returns its status (124 on timeout).
 # Under set -e write `rc=0; run_vmm ... || rc=$?` to look at the status.

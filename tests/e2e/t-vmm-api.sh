@@ -38,8 +38,7 @@ last_count() { tr -d '\r' <"$SERIAL" | grep -a '^PHYLLO COUNT' | tail -n 1 | awk
 "$PHYLLO_VMM" -v --api-socket "$SOCK" </dev/null >"$log" 2>&1 &
 vmm=$!
 trap 'kill -9 $vmm 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
-for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || fail_log "$log" "no API socket at $SOCK"
+wait_socket "$SOCK" 120 "$vmm" || fail_log "$log" "no API socket at $SOCK"
 
 # Cloud Hypervisor's documented calls.
 expect_status 200 GET vmm.ping

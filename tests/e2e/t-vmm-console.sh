@@ -26,6 +26,7 @@ echo "ok: PCI_CFG window: $(grep -a '^PHYLLO PCICFG' "$T/hvc.out" | tr -d '\r')"
 timeout 240 "$PHYLLO_VMM" --kernel "$K" --initramfs "$I" --cmdline "console=hvc0 quiet phyllo.mode=shell" \
 	--memory size=256M --serial null --console "socket=$T/hvc.sock" </dev/null >"$T/shell.vmm" 2>&1 &
 pid=$!
+wait_socket "$T/hvc.sock" 120 "$pid" || fail_log "$T/shell.vmm" "no console socket at $T/hvc.sock"
 python3 - "$T/hvc.sock" >"$T/shell.out" <<'PY' || fail "console socket client failed: $(tail -c 500 "$T/shell.out")"
 import socket, sys, time
 for _ in range(100):

@@ -71,7 +71,7 @@ cat >"$T/vm.json" <<EOF
 EOF
 "$PHYLLO_VMM" -v --api-socket "$T/api.sock" </dev/null >"$log" 2>&1 &
 vmm=$!
-for _ in $(seq 1 100); do [ -S "$T/api.sock" ] && break; sleep 0.1; done
+wait_socket "$T/api.sock" 120 "$vmm" || fail_log "$log" "no API socket"
 code=$(curl -s --max-time 60 --unix-socket "$T/api.sock" -X PUT -o "$T/body" -w '%{http_code}' \
 	-H 'Content-Type: application/json' -d @"$T/vm.json" http://localhost/api/v1/vm.create)
 [ "$code" = 204 ] || fail_log "$log" "vm.create: HTTP $code $(cat "$T/body")"

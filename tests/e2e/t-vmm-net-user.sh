@@ -40,7 +40,7 @@ python3 -m http.server --bind 127.0.0.1 --directory "$web" "$http_port" >"$T/htt
 http_pid=$!
 vmm_pid=
 trap 'kill $http_pid $vmm_pid 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
-for _ in $(seq 1 50); do
+for _ in $(seq 1 600); do
 	curl -s -o /dev/null "http://127.0.0.1:$http_port/" && break
 	sleep 0.1
 done

@@ -22,6 +22,7 @@ timeout 240 "$PHYLLO_VMM" --kernel "$K" --initramfs "$I" \
 	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=echo" --memory size=256M \
 	--serial "socket=$sock" </dev/null >"$PHYLLO_TMP/socket.vmm" 2>&1 &
 pid=$!
+wait_socket "$sock" 120 "$pid" || fail_log "$PHYLLO_TMP/socket.vmm" "no serial socket at $sock"
 python3 - "$sock" >"$PHYLLO_TMP/sock.out" <<'PY' || fail "socket client failed: $(cat "$PHYLLO_TMP/sock.out")"
 import socket, sys, time
 path = sys.argv[1]
@@ -53,7 +54,7 @@ expect_line "$PHYLLO_TMP/sock.out" '^PHYLLO ECHO over the socket'
 timeout 240 "$PHYLLO_VMM" --kernel "$K" --initramfs "$I" --cmdline "$GUEST_CMDLINE_BASE phyllo.mode=counter" \
 	--memory size=256M --serial pty </dev/null >/dev/null 2>"$PHYLLO_TMP/pty.err" &
 pid=$!
-for _ in $(seq 1 50); do grep -q 'pty: /dev/pts/' "$PHYLLO_TMP/pty.err" && break; sleep 0.1; done
+wait_line "$PHYLLO_TMP/pty.err" 'pty: /dev/pts/' 120 "$pid" || true
 pty=$(sed -n 's/^phyllo-vmm: pty: //p' "$PHYLLO_TMP/pty.err")
 [ -c "$pty" ] || { kill "$pid"; fail "no pty path on stderr: $(cat "$PHYLLO_TMP/pty.err")"; }
 timeout 200 grep -m1 -a 'PHYLLO COUNT 2' "$pty" >"$PHYLLO_TMP/pty.out"

@@ -78,7 +78,7 @@ echo "ok: damaged snapshot: $(cat "$T/bad.out")"
 "$PHYLLO_VMM" -v --api-socket "$T/api2.sock" --restore "source_url=file://$T/snap" \
 	</dev/null >"$log2" 2>&1 &
 vmm=$!
-for _ in $(seq 1 600); do [ -S "$T/api2.sock" ] && break; sleep 0.1; done
+wait_socket "$T/api2.sock" 120 "$vmm" || fail_log "$log2" "no API socket after --restore"
 [ "$(api "$T/api2.sock" GET vm.info)" = 200 ] || fail_log "$log2" "vm.info after restore failed"
 grep -q '"Paused"' "$T/body" || fail "restored VM is not Paused: $(cat "$T/body")"
 [ "$(api "$T/api2.sock" PUT vm.resume)" = 204 ] || fail_log "$log2" "vm.resume: $(cat "$T/body")"

@@ -88,21 +88,12 @@ else:
     client(sys.argv[2], sys.argv[3].replace("\\n", "\n"), int(sys.argv[4]))
 EOF
 
-# wait_sock PATH: until the Unix socket PATH exists (a listener is up).
-wait_sock() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -S "$1" ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 python3 "$T/host.py" serve "${sock}_6000" "md5:MD5" "$T/g2h.md5" 2>"$T/g2h.err" &
 g2h_pid=$!
 python3 "$T/host.py" serve "${sock}_6002" "after-reset-ok" "$T/again.md5" 2>"$T/again.err" &
 again_pid=$!
-if ! wait_sock "${sock}_6000" || ! wait_sock "${sock}_6002"; then
+if ! wait_socket "${sock}_6000" 60 "$g2h_pid" || ! wait_socket "${sock}_6002" 60 "$again_pid"; then
 	fail "the host listeners did not start"
 fi
 trap 'kill $g2h_pid $again_pid $late_pid $vmm_pid 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
