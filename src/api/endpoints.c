@@ -24,6 +24,7 @@
 
 #include "api/json_schema.h"
 #include "api/vmconfig_json.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "phyllome-version.h"
 
@@ -199,10 +200,10 @@ static int do_delete(struct call *c)
 	return run_op(c, c->ops->delete_vm);
 }
 
-/* vm.snapshot and vm.restore take file:// URLs only. */
+/* vm.snapshot and vm.restore take file:///PATH URLs only. */
 static int check_file_url(const char *url, const char *field, char *err, size_t errlen)
 {
-	if (strncmp(url, "file://", 7) || !url[7]) {
+	if (!file_url_path(url)) {
 		errbuf_set(err, errlen, "%s: '%s' is not supported (only file:///PATH URLs are)",
 			   field, url);
 		return -EINVAL;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "phyllome-version.h"
+#include "lib/file.h"
 #include "lib/log.h"
 
 const char options_usage[] =
@@ -506,7 +507,7 @@ static int parse_restore(const char *arg, struct vm_config *cfg, char *err, size
 		return -EINVAL;
 	}
 	url = arg + 11;
-	if (strncmp(url, "file://", 7) || url[7] != '/' || strchr(url, ',')) {
+	if (!file_url_path(url) || strchr(url, ',')) {
 		errbuf_set(err, errlen, "--restore: source_url must be file:///DIR, got '%s'", url);
 		return -EINVAL;
 	}

@@ -22,7 +22,6 @@
  * the vCPU threads start parked; vm.resume sets the clock and lets them go.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include "api/vmconfig_json.h"
 #include "arch/x86/cpu_state.h"
 #include "arch/x86/vm_state.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "snapshot/memfile.h"
 #include "snapshot/snapfile.h"
@@ -47,15 +47,17 @@
 /* "file:///DIR" -> "/DIR" in buf. */
 static int url_to_dir(const char *url, char *buf, size_t len, char *err, size_t errlen)
 {
-	if (!url || strncmp(url, "file://", 7) || url[7] != '/') {
+	const char *dir = file_url_path(url);
+
+	if (!dir) {
 		snprintf(err, errlen, "'%s' is not a file:///DIR URL", url ? url : "");
 		return -EINVAL;
 	}
-	if (strlen(url + 7) >= len) {
+	if (strlen(dir) >= len) {
 		snprintf(err, errlen, "the path in '%s' is too long", url);
 		return -ENAMETOOLONG;
 	}
-	snprintf(buf, len, "%s", url + 7);
+	snprintf(buf, len, "%s", dir);
 	return 0;
 }
 
@@ -97,37 +99,18 @@ out:
 
 static int read_config(const char *dir, struct vm_config *cfg, char *err, size_t errlen)
 {
-	char path[PATH_MAX + 16], why[256], *text;
-	struct stat st;
-	ssize_t n;
-	int fd, ret;
+	char path[PATH_MAX + 16], why[PATH_MAX + 128];
+	uint8_t *text;
+	size_t len;
+	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, SNAP_CONFIG_FILE);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	ret = file_read_all(path, SNAP_CONFIG_MAX, &text, &len, why, sizeof(why));
+	if (ret < 0) {
+		snprintf(err, errlen, "%s", why);
 		return ret;
 	}
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > SNAP_CONFIG_MAX) {
-		snprintf(err, errlen, "%s: empty, unreadable or larger than %u bytes", path,
-			 SNAP_CONFIG_MAX);
-		close(fd);
-		return -EINVAL;
-	}
-	text = malloc((size_t)st.st_size);
-	if (!text) {
-		close(fd);
-		return -ENOMEM;
-	}
-	n = pread(fd, text, (size_t)st.st_size, 0);
-	close(fd);
-	if (n != st.st_size) {
-		snprintf(err, errlen, "%s: short read", path);
-		free(text);
-		return -EIO;
-	}
-	ret = vmconfig_from_json(text, (size_t)n, cfg, why, sizeof(why));
+	ret = vmconfig_from_json((const char *)text, len, cfg, why, sizeof(why));
 	free(text);
 	if (ret < 0)
 		snprintf(err, errlen, "%s: %s", path, why);

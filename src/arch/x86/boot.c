@@ -21,15 +21,14 @@
 
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "lib/file.h"
 #include "lib/log.h"
 
 /* Offsets in boot_params (the zero page) and in the bzImage setup header. */
@@ -80,53 +79,19 @@ struct hvm_memmap_entry {
 };
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info layout");
 
-/* Read a whole file into a new buffer; it must be at most max bytes. */
+/* file_read_all, with the option's name in front of any error; a file
+ * larger than guest memory is said to be so. */
 static int read_file(const char *what, const char *path, uint64_t max, uint8_t **out,
 		     size_t *len, char *err, size_t errlen)
 {
-	struct stat st;
-	uint8_t *buf;
-	size_t done = 0;
-	int fd, ret;
+	char why[PATH_MAX + 128];
+	int ret = file_read_all(path, max, out, len, why, sizeof(why));
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		errbuf_set(err, errlen, "%s: cannot open '%s': %s", what, path, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		errbuf_set(err, errlen, "%s: '%s' is not a regular file", what, path);
-		close(fd);
-		return -EINVAL;
-	}
-	if ((uint64_t)st.st_size > max) {
-		errbuf_set(err, errlen, "%s: '%s' (%lld MiB) does not fit in guest memory",
-			what, path, (long long)st.st_size >> 20);
-		close(fd);
-		return -EFBIG;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
-
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			errbuf_set(err, errlen, "%s: reading '%s' failed", what, path);
-			free(buf);
-			close(fd);
-			return ret;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	*out = buf;
-	*len = done;
-	return 0;
+	if (ret == -EFBIG)
+		errbuf_set(err, errlen, "%s: '%s' does not fit in guest memory", what, path);
+	else if (ret < 0)
+		errbuf_set(err, errlen, "%s: %s", what, why);
+	return ret;
 }
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
