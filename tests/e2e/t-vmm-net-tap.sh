@@ -3,7 +3,9 @@
 # virtio-net on a tap: --net tap=NAME,ip=,mask= creates the tap, addresses
 # the host side and brings it up; the guest takes a static address on that
 # link and downloads a random 1 MiB file from an HTTP server on the host
-# side; the checksum must match. Needs root and the tun module (loaded from
+# side; the checksum must match. Both ways on the same boot: the guest
+# pings the host and the host (busybox ping) the guest, and the guest sends
+# 300 kB of random data to a host listener (busybox nc), md5 compared. Needs root and the tun module (loaded from
 # the test guest's module tree when the box lacks it). Then the same through
 # the REST API with the net entry of Cloud Hypervisor's documented vm.create
 # body (ip, mask, mac and no tap name): phyllo-vmm creates a tap named by
@@ -31,6 +33,7 @@ want_md5=$(md5sum <"$web/blob" | cut -d' ' -f1)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 0.0.0.0 --directory "$web" "$port" >"$T/http.log" 2>&1 &
 http_pid=$!
+vmm= up_pid=
 trap 'kill $http_pid 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
 
 truncate -s 16M "$disk"
@@ -42,18 +45,68 @@ if timeout 60 wget -q -O /tmp/blob http://$host_ip:$port/blob; then
 else
 	echo \"PHYLLO WGET-FAILED \$?\"
 fi" >"$T/get.sh"
+# The first boot also pings both ways and uploads; it waits (at most 120 s)
+# for the host to put "go" on the web server once it has pinged the guest.
+up_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])')
+{ cat "$T/get.sh"; printf '%s\n' "if ping -c 3 -W 5 $host_ip >/tmp/ping 2>&1; then
+	echo \"PHYLLO PING-HOST ok\"
+else
+	echo \"PHYLLO PING-HOST failed: \$(tr '\\n' ' ' </tmp/ping)\"
+fi
+head -c 300000 /dev/urandom >/tmp/up
+echo \"PHYLLO UP-MD5 \$(md5sum </tmp/up | cut -d' ' -f1)\"
+nc $host_ip $up_port </tmp/up && echo \"PHYLLO UP-SENT\"
+echo \"PHYLLO WAIT-PING\"
+i=0
+until wget -q -O /tmp/go http://$host_ip:$port/go 2>/dev/null; do
+	i=\$((i + 1))
+	[ \$i -lt 120 ] || break
+	sleep 1
+done
+echo \"PHYLLO GO after \$i s\""; } >"$T/both.sh"
 debugfs -w -R "write $T/get.sh get.sh" "$disk" >/dev/null 2>&1 || fail "debugfs write"
+debugfs -w -R "write $T/both.sh both.sh" "$disk" >/dev/null 2>&1 || fail "debugfs write"
+# One connection's bytes, md5'd to a file (python's, so nothing is buffered).
+python3 - "$up_port" "$T/up.md5" >"$T/up.err" 2>&1 <<'PY' &
+import hashlib, socket, sys
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("0.0.0.0", int(sys.argv[1]))); srv.listen(1); srv.settimeout(300)
+c, _ = srv.accept(); h = hashlib.md5(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    h.update(b); n += len(b)
+open(sys.argv[2], "w").write("%s %d\n" % (h.hexdigest(), n))
+PY
+up_pid=$!
+trap 'kill $http_pid $up_pid $vmm 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
 
 log=$(test_log get)
-run_vmm 240 "$log" -v --kernel "$PHYLLO_GUEST/vmlinuz" \
+timeout -k 5 300 "$PHYLLO_VMM" -v --kernel "$PHYLLO_GUEST/vmlinuz" \
 	--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" --memory size=256M \
 	--disk "path=$disk" --net "tap=$tap,ip=$host_ip,mask=255.255.255.0" \
-	--cmdline "$GUEST_CMDLINE_BASE phyllo.mount=/dev/vda phyllo.mode=run phyllo.run=/mnt/get.sh" \
-	</dev/null || fail_log "$log" "tap boot exited $?"
+	--cmdline "$GUEST_CMDLINE_BASE phyllo.mount=/dev/vda phyllo.mode=run phyllo.run=/mnt/both.sh" \
+	</dev/null >"$log" 2>&1 &
+vmm=$!
+wait_line "$log" '^PHYLLO WAIT-PING' 240 "$vmm" || fail_log "$log" "the guest did not get to its ping wait"
+busybox ping -c 3 -W 5 "$guest_ip" >"$T/ping.out" 2>&1 || true
+touch "$web/go"
+wait "$vmm" || fail_log "$log" "tap boot exited $?"
+vmm=
 expect_line "$log" '^PHYLLO PCI .*=1af4:1041'
 expect_line "$log" '^PHYLLO NIC 52:54:00:12:34:56'
 expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"
 echo "ok: tap $tap: 1 MiB from $host_ip has md5 $want_md5"
+expect_line "$log" '^PHYLLO PING-HOST ok'
+grep -q ' 0% packet loss' "$T/ping.out" || fail "the host could not ping the guest: $(cat "$T/ping.out")"
+echo "ok: ping both ways: $(grep 'packet loss' "$T/ping.out")"
+expect_line "$log" '^PHYLLO UP-SENT'
+up_md5=$(sed -n 's/^PHYLLO UP-MD5 \([0-9a-f]*\).*/\1/p' "$log" | tr -d '\r')
+wait "$up_pid" || fail "the upload listener failed: $(cat "$T/up.err")"
+[ "$(cat "$T/up.md5")" = "$up_md5 300000" ] ||
+	fail "guest -> host upload: host got '$(cat "$T/up.md5")', guest sent md5 $up_md5 of 300000 bytes"
+echo "ok: guest -> host: 300000 bytes, md5 $up_md5"
 
 # The API with Cloud Hypervisor's net entry: no tap name, a kernel-named tap.
 log=$(test_log api)
