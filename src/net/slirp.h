@@ -18,9 +18,15 @@
 struct event_loop;
 struct net_config;
 struct net_slirp;
+struct vnet_hdr;
 
-/* A frame for the guest (event loop thread). */
-typedef void (*net_rx_fn)(void *opaque, const void *frame, size_t len);
+/*
+ * A frame for the guest (event loop thread). HDR: what a tap's vnet header
+ * says of it (checksum to fill, or a large segment), or NULL for a whole,
+ * checksummed frame (always, from slirp).
+ */
+typedef void (*net_rx_fn)(void *opaque, const struct vnet_hdr *hdr, const void *frame,
+			  size_t len);
 
 /*
  * Start a slirp stack for CFG on LOOP. NAME ("virtio-net0") prefixes

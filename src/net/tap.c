@@ -4,9 +4,13 @@
  * IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (creating the device if it does not
  * exist, which needs CAP_NET_ADMIN); fd=N takes a tap a privileged helper
  * opened, with whatever flags it chose (TUNGETIFF tells us). With a vnet
- * header its size is set to 12 (virtio_net_hdr_v1), and as the guest gets
- * no offloads the header we write is all zero and the one we read is
- * skipped: frames are whole and checksummed both ways.
+ * header its size is set to 12 (virtio_net_hdr_v1, net/vnet_hdr.h) and
+ * headers pass through both ways: the guest's checksum and segmentation
+ * requests go to the host kernel, which does them (or sends the segment
+ * as is to a peer that can), and the kernel hands us offloaded frames only
+ * of the kinds TUNSETOFFLOAD allowed, which the device sets to what the
+ * driver accepted. Without a vnet header (an fd=N tap opened without
+ * it) there are no offloads: frames are whole and checksummed both ways.
  *
  * The tap's fd is non-blocking and on the event loop: when it is readable
  * we read frames until it is empty (at most TAP_READ_BUDGET per wakeup, so
@@ -33,10 +37,11 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "net/vnet_hdr.h"
 #include "vmm/config.h"
 #include "vmm/loop.h"
 
-#define TAP_VNET_HDR_LEN 12
+#define TAP_VNET_HDR_LEN VNET_HDR_LEN
 #define TAP_MAX_FRAME (14 + 65535)
 #define TAP_READ_BUDGET 64
 
@@ -44,6 +49,7 @@ struct net_tap {
 	int fd;
 	bool owned_fd;      /* we opened it (tap=NAME), not fd=N */
 	bool vnet_hdr;
+	bool guest_offload;  /* TUNSETOFFLOAD works */
 	struct event_loop *loop;
 	char name[32];
 	net_rx_fn rx;
@@ -55,12 +61,12 @@ struct net_tap {
 static void on_tap_readable(void *opaque, uint32_t events)
 {
 	struct net_tap *t = opaque;
-	uint8_t hdr[TAP_VNET_HDR_LEN];
+	struct vnet_hdr hdr;
 
 	(void)events;
 	for (int i = 0; i < TAP_READ_BUDGET; i++) {
 		struct iovec iov[2] = {
-			{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+			{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
 			{ .iov_base = t->buf, .iov_len = sizeof(t->buf) },
 		};
 		ssize_t n = t->vnet_hdr ? readv(t->fd, iov, 2) : read(t->fd, t->buf, sizeof(t->buf));
@@ -72,15 +78,14 @@ static void on_tap_readable(void *opaque, uint32_t events)
 		if (t->vnet_hdr)
 			n -= TAP_VNET_HDR_LEN;
 		if (n >= 14)
-			t->rx(t->rx_opaque, t->buf, (size_t)n);
+			t->rx(t->rx_opaque, t->vnet_hdr ? &hdr : NULL, t->buf, (size_t)n);
 	}
 }
 
-void net_tap_input(struct net_tap *t, const void *frame, size_t len)
+void net_tap_input(struct net_tap *t, const struct vnet_hdr *hdr, const void *frame, size_t len)
 {
-	uint8_t hdr[TAP_VNET_HDR_LEN] = { 0 };
 	struct iovec iov[2] = {
-		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)hdr, .iov_len = sizeof(*hdr) },
 		{ .iov_base = (void *)frame, .iov_len = len },
 	};
 	ssize_t n;
@@ -88,10 +93,24 @@ void net_tap_input(struct net_tap *t, const void *frame, size_t len)
 	do
 		n = t->vnet_hdr ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno != EAGAIN && !t->warned_write) {
+	/* EINVAL: the kernel refused the guest's offload header; the guest's loss. */
+	if (n < 0 && errno != EAGAIN && errno != EINVAL && !t->warned_write) {
 		pr_warn("%s: cannot write to the tap: %s", t->name, strerror(errno));
 		t->warned_write = true;
 	}
+}
+
+unsigned int net_tap_offloads(const struct net_tap *t)
+{
+	return (t->vnet_hdr ? NET_TAP_HOST_OFFLOAD : 0) |
+	       (t->guest_offload ? NET_TAP_GUEST_OFFLOAD : 0);
+}
+
+int net_tap_set_offload(struct net_tap *t, unsigned int tun_flags)
+{
+	if (!t->guest_offload)
+		return tun_flags ? -EOPNOTSUPP : 0;
+	return ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)tun_flags) < 0 ? -errno : 0;
 }
 
 /* ip= and mask=: address the host side and bring the link up. */
@@ -210,6 +229,11 @@ int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const 
 			   strerror(errno));
 		goto fail;
 	}
+	/* Guest offloads if the kernel takes them all; none until negotiated. */
+	if (t->vnet_hdr &&
+	    ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+						     TUN_F_TSO_ECN)) == 0)
+		t->guest_offload = ioctl(t->fd, TUNSETOFFLOAD, 0ul) == 0;
 	if (t->owned_fd || cfg->ip || cfg->mask) {
 		ret = tap_configure_host(ifr.ifr_name, cfg, err, errlen);
 		if (ret < 0)

@@ -21,7 +21,20 @@ struct net_tap;
 int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const char *name,
 		   net_rx_fn rx, void *rx_opaque, struct net_tap **out, char *err, size_t errlen);
 void net_tap_destroy(struct net_tap *t);
-/* A frame from the guest. */
-void net_tap_input(struct net_tap *t, const void *frame, size_t len);
+/*
+ * A frame from the guest, with its header (which may ask the host to fill
+ * a checksum or cut a large segment: only if net_tap_offloads() said so).
+ */
+void net_tap_input(struct net_tap *t, const struct vnet_hdr *hdr, const void *frame, size_t len);
+
+/* What the tap can do for the guest (NET_TAP_* bits). */
+#define NET_TAP_HOST_OFFLOAD 1   /* takes the guest's headers: CSUM, HOST_TSO4/6, HOST_ECN */
+#define NET_TAP_GUEST_OFFLOAD 2  /* can hand the guest offloaded frames: TUNSETOFFLOAD */
+unsigned int net_tap_offloads(const struct net_tap *t);
+/*
+ * Which offloaded frames the guest accepts (TUN_F_* of linux/if_tun.h:
+ * CSUM, TSO4, TSO6, TSO_ECN); 0 for none. Returns 0 or -errno.
+ */
+int net_tap_set_offload(struct net_tap *t, unsigned int tun_flags);
 
 #endif

@@ -4,9 +4,17 @@
  * receives, queue 1 transmits), no control queue. Back ends: user-mode
  * networking through libslirp (src/net/slirp.c) or a tap (src/net/tap.c).
  *
- * Features: MAC, STATUS (link always up), MTU 1500. No checksum or
- * segmentation offloads: libslirp wants whole frames with valid checksums,
- * so we say so and the guest computes them.
+ * Features: MAC, STATUS (link always up), MTU 1500, and the checksum and
+ * segmentation offloads the back end can honour, nothing more. libslirp
+ * wants whole frames with valid checksums: none. A tap with a vnet header
+ * takes the guest's offload headers (CSUM, HOST_TSO4/6, HOST_ECN: the host
+ * kernel fills checksums and cuts segments, or passes them on whole) and,
+ * if TUNSETOFFLOAD works, gives offloaded frames (GUEST_CSUM, GUEST_TSO4/6,
+ * GUEST_ECN): at DRIVER_OK (and after a restore of a running driver) the
+ * tap is told which kinds the driver accepted, and on a reset, none. No
+ * MRG_RXBUF: Linux then posts 64 KiB receive chains when it accepts TSO.
+ * One queue pair: num_queues above 2 is refused (multiqueue is not
+ * implemented).
  *
  * This file is the device: the PCI function, the config space, the back
  * end and the locking. The packet path itself (headers, frame sizes, the
@@ -37,6 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/if_tun.h>
+
 #include "lib/log.h"
 #include "net/slirp.h"
 #include "net/tap.h"
@@ -47,12 +57,25 @@
 #define NET_QUEUE_SIZE 256
 #define PCI_CLASS_NETWORK_ETHERNET 0x020000
 
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_GUEST_CSUM 1
 #define VIRTIO_NET_F_MTU 3
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_GUEST_ECN 9
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_HOST_TSO6 12
+#define VIRTIO_NET_F_HOST_ECN 13
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_S_LINK_UP 1
 
 #define NET_MTU 1500
+#define BIT(n) (1ull << (n))
+#define NET_HOST_OFFLOADS (BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) | \
+			   BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_HOST_ECN))
+#define NET_GUEST_OFFLOADS (BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO4) | \
+			    BIT(VIRTIO_NET_F_GUEST_TSO6) | BIT(VIRTIO_NET_F_GUEST_ECN))
 
 struct virtio_net_config {
 	uint8_t mac[6];
@@ -95,14 +118,15 @@ static void net_hook_needs_reset(void *opaque)
 	virtio_pci_set_needs_reset(n->vp);
 }
 
-static void net_hook_transmit(void *opaque, const void *frame, size_t len)
+static void net_hook_transmit(void *opaque, const struct vnet_hdr *hdr, const void *frame,
+			      size_t len)
 {
 	struct virtio_net *n = opaque;
 
 	if (n->slirp)
 		net_slirp_input(n->slirp, frame, len);
 	else
-		net_tap_input(n->tap, frame, len);
+		net_tap_input(n->tap, hdr, frame, len);
 }
 
 static const struct net_queues_ops net_hooks = {
@@ -113,17 +137,50 @@ static const struct net_queues_ops net_hooks = {
 };
 
 /* From the back end (event loop thread). */
-static void net_rx(void *opaque, const void *frame, size_t len)
+static void net_rx(void *opaque, const struct vnet_hdr *hdr, const void *frame, size_t len)
 {
 	struct virtio_net *n = opaque;
 
 	if (n->in_tx) {
-		net_queues_rx(&n->q, frame, len);
+		net_queues_rx(&n->q, hdr, frame, len);
 		return;
 	}
 	pthread_mutex_lock(&n->vp->lock);
-	net_queues_rx(&n->q, frame, len);
+	net_queues_rx(&n->q, hdr, frame, len);
 	pthread_mutex_unlock(&n->vp->lock);
+}
+
+/*
+ * Make the packet path and the tap follow what the driver negotiated
+ * (vp->lock held): at DRIVER_OK, after a restore, and (all off) on reset.
+ */
+static void net_apply_features(struct virtio_net *n, bool on)
+{
+	struct virtio_pci *vp = n->vp;
+	unsigned int tun = 0;
+	int ret;
+
+	n->q.tx_offload = on && virtio_pci_has_feature(vp, VIRTIO_NET_F_CSUM);
+	if (!n->tap)
+		return;
+	if (on && virtio_pci_has_feature(vp, VIRTIO_NET_F_GUEST_CSUM)) {
+		tun = TUN_F_CSUM;
+		if (virtio_pci_has_feature(vp, VIRTIO_NET_F_GUEST_TSO4))
+			tun |= TUN_F_TSO4;
+		if (virtio_pci_has_feature(vp, VIRTIO_NET_F_GUEST_TSO6))
+			tun |= TUN_F_TSO6;
+		if (virtio_pci_has_feature(vp, VIRTIO_NET_F_GUEST_ECN))
+			tun |= TUN_F_TSO_ECN;
+	}
+	ret = net_tap_set_offload(n->tap, tun);
+	if (ret < 0)
+		pr_warn("%s: the tap refused offloads 0x%x: %s", n->name, tun, strerror(-ret));
+}
+
+static void net_driver_ok(void *opaque, struct virtio_pci *vp)
+{
+	(void)vp;
+	net_apply_features(opaque, true);
 }
 
 /* A kick (event loop thread, vp->lock held). */
@@ -146,6 +203,7 @@ static void net_reset(void *opaque)
 	struct virtio_net *n = opaque;
 
 	net_queues_reset(&n->q);
+	net_apply_features(n, false);
 }
 
 static void net_config_read(void *opaque, uint32_t off, void *data, unsigned int size)
@@ -168,6 +226,7 @@ static const struct virtio_dev_ops net_ops_template = {
 	.config_read = net_config_read,
 	.queue_notify = net_queue_notify,
 	.reset = net_reset,
+	.driver_ok = net_driver_ok,
 };
 
 static int parse_mac(const char *str, uint8_t mac[6])
@@ -237,6 +296,10 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 		free(n);
 		return ret;
 	}
+	if (n->tap && (net_tap_offloads(n->tap) & NET_TAP_HOST_OFFLOAD))
+		n->ops.features |= NET_HOST_OFFLOADS;
+	if (n->tap && (net_tap_offloads(n->tap) & NET_TAP_GUEST_OFFLOAD))
+		n->ops.features |= NET_GUEST_OFFLOADS;
 	ret = virtio_pci_create(vm, &n->ops, n, &n->vp);
 	if (ret < 0) {
 		n->vp = NULL;
@@ -270,10 +333,14 @@ static int net_set_load(void *state, const struct snap_reader *r, char *err, siz
 	struct virtio_net_set *set = state;
 
 	for (unsigned int i = 0; i < set->nr; i++) {
-		int ret = virtio_pci_load(set->nets[i]->vp, r, err, errlen);
+		struct virtio_net *n = set->nets[i];
+		int ret = virtio_pci_load(n->vp, r, err, errlen);
 
 		if (ret < 0)
 			return ret;
+		pthread_mutex_lock(&n->vp->lock);
+		net_apply_features(n, virtio_pci_queue_ready(n->vp, NET_RX_QUEUE));
+		pthread_mutex_unlock(&n->vp->lock);
 	}
 	return 0;
 }

@@ -4,16 +4,21 @@
  * that the fuzzer (tests/unit/net/fuzz_net.c) runs exactly this code.
  *
  * Every packet in either direction starts with a 12-byte struct
- * virtio_net_hdr_v1. We offer no offloads and no MRG_RXBUF, so:
+ * virtio_net_hdr_v1 (net/vnet_hdr.h). Offloads are the device's business
+ * (net.c offers them only when the back end can do them); here:
  *
- *   - transmit: the header is skipped unread (nothing in it can apply);
- *     the rest of the chain's readable bytes is one Ethernet frame. A chain
+ *   - transmit: the header goes to the back end with the frame when the
+ *     driver negotiated VIRTIO_NET_F_CSUM (tx_offload), else it is replaced
+ *     by an all-zero one (without CSUM it cannot mean anything); the rest
+ *     of the chain's readable bytes is one Ethernet frame. A chain
  *     too short for the header and an Ethernet header, or longer than
  *     NET_MAX_FRAME after the header, is dropped and its buffer returned:
  *     a bad frame is the guest's loss, not a broken queue. Writable
  *     segments in a transmit chain are ignored (used length 0).
- *   - receive: each buffer holds one whole frame after an all-zero header
- *     with num_buffers = 1. A buffer too small for the frame is returned
+ *   - receive: no MRG_RXBUF, so each buffer (one descriptor chain, which
+ *     Linux makes 64 KiB+ long when it accepts TSO) holds one whole frame
+ *     after the back end's header (all zero if it gave none) with
+ *     num_buffers = 1. A buffer too small for the frame is returned
  *     empty (used length 0) and the frame dropped, as Linux's own driver
  *     sizes its buffers for the MTU and would otherwise stall the queue.
  *     Frames that arrive while no buffer is posted wait in a bounded
@@ -32,16 +37,6 @@
 
 #include "lib/log.h"
 
-struct virtio_net_hdr_v1 {
-	uint8_t flags;
-	uint8_t gso_type;
-	uint16_t hdr_len;
-	uint16_t gso_size;
-	uint16_t csum_start;
-	uint16_t csum_offset;
-	uint16_t num_buffers;
-} __attribute__((packed));
-_Static_assert(sizeof(struct virtio_net_hdr_v1) == NET_HDR_LEN, "virtio_net_hdr_v1");
 
 void net_queues_init(struct net_queues *nq, const char *name, const struct net_queues_ops *ops,
 		     void *opaque)
@@ -57,10 +52,11 @@ void net_queues_init(struct net_queues *nq, const char *name, const struct net_q
  * none (or the queue cannot be used), true when a buffer was consumed,
  * whether the frame fitted or not.
  */
-static bool net_rx_put(struct net_queues *nq, const void *frame, size_t len)
+static bool net_rx_put(struct net_queues *nq, const struct vnet_hdr *from, const void *frame,
+		       size_t len)
 {
 	struct virtq *vq = nq->ops->queue(nq->opaque, NET_RX_QUEUE);
-	struct virtio_net_hdr_v1 hdr = { .num_buffers = htole16(1) };
+	struct vnet_hdr hdr = *from;
 	uint32_t written = 0;
 	int ret;
 
@@ -71,6 +67,7 @@ static bool net_rx_put(struct net_queues *nq, const void *frame, size_t len)
 		nq->ops->needs_reset(nq->opaque);
 	if (ret <= 0)
 		return false;
+	hdr.num_buffers = htole16(1);
 	if (nq->rx_elem.writable_len >= NET_HDR_LEN + len) {
 		virtq_elem_write(&nq->rx_elem, 0, &hdr, sizeof(hdr));
 		virtq_elem_write(&nq->rx_elem, NET_HDR_LEN, frame, len);
@@ -104,7 +101,7 @@ void net_queues_rx_kick(struct net_queues *nq)
 	while (nq->backlog_len) {
 		struct net_frame *f = &nq->backlog[nq->backlog_head];
 
-		if (!net_rx_put(nq, f->data, f->len))
+		if (!net_rx_put(nq, &f->hdr, f->data, f->len))
 			break;
 		free(f->data);
 		f->data = NULL;
@@ -116,16 +113,20 @@ void net_queues_rx_kick(struct net_queues *nq)
 		nq->ops->queue_done(nq->opaque, NET_RX_QUEUE);
 }
 
-void net_queues_rx(struct net_queues *nq, const void *frame, size_t len)
+void net_queues_rx(struct net_queues *nq, const struct vnet_hdr *hdr, const void *frame,
+		   size_t len)
 {
+	static const struct vnet_hdr none;
 	struct net_frame *f;
 
+	if (!hdr)
+		hdr = &none;
 	if (len < NET_ETH_HDR_LEN || len > NET_MAX_FRAME) {
 		nq->rx_dropped++;
 		return;
 	}
 	/* Older frames first: only an empty backlog lets a frame overtake. */
-	if (!nq->backlog_len && net_rx_put(nq, frame, len)) {
+	if (!nq->backlog_len && net_rx_put(nq, hdr, frame, len)) {
 		nq->ops->queue_done(nq->opaque, NET_RX_QUEUE);
 		return;
 	}
@@ -143,6 +144,7 @@ void net_queues_rx(struct net_queues *nq, const void *frame, size_t len)
 		return;
 	}
 	memcpy(f->data, frame, len);
+	f->hdr = *hdr;
 	f->len = len;
 	nq->backlog_len++;
 }
@@ -166,9 +168,14 @@ void net_queues_tx(struct net_queues *nq)
 					"(want a %d-byte header and a %d..%d-byte frame)",
 					nq->name, total, NET_HDR_LEN, NET_ETH_HDR_LEN, NET_MAX_FRAME);
 			nq->warned_tx = true;
-		} else if (virtq_elem_read(&nq->tx_elem, NET_HDR_LEN, nq->tx_buf, frame_len) == 0) {
+		} else {
 			/* Copied first: the guest may rewrite its buffer meanwhile. */
-			nq->ops->transmit(nq->opaque, nq->tx_buf, frame_len);
+			struct vnet_hdr hdr = { 0 };
+
+			if ((!nq->tx_offload ||
+			     virtq_elem_read(&nq->tx_elem, 0, &hdr, sizeof(hdr)) == 0) &&
+			    virtq_elem_read(&nq->tx_elem, NET_HDR_LEN, nq->tx_buf, frame_len) == 0)
+				nq->ops->transmit(nq->opaque, &hdr, nq->tx_buf, frame_len);
 		}
 		virtq_push(vq, &nq->tx_elem, 0);
 		pushed = true;

@@ -18,12 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/vnet_hdr.h"
 #include "virtio/virtq.h"
 
 #define NET_RX_QUEUE 0
 #define NET_TX_QUEUE 1
 
-#define NET_HDR_LEN 12           /* struct virtio_net_hdr_v1 (VERSION_1) */
+#define NET_HDR_LEN VNET_HDR_LEN /* struct virtio_net_hdr_v1 (VERSION_1) */
 #define NET_ETH_HDR_LEN 14
 #define NET_MAX_FRAME (NET_ETH_HDR_LEN + 65535)
 #define NET_RX_BACKLOG 256       /* frames kept while the guest posts no buffers */
@@ -36,11 +37,15 @@ struct net_queues_ops {
 	void (*queue_done)(void *opaque, uint16_t queue);
 	/* The driver's ring is malformed: DEVICE_NEEDS_RESET. */
 	void (*needs_reset)(void *opaque);
-	/* A frame (NET_ETH_HDR_LEN..NET_MAX_FRAME bytes) the guest sent. */
-	void (*transmit)(void *opaque, const void *frame, size_t len);
+	/*
+	 * A frame (NET_ETH_HDR_LEN..NET_MAX_FRAME bytes) the guest sent, with
+	 * its header: the guest's own while tx_offload is set, else all zero.
+	 */
+	void (*transmit)(void *opaque, const struct vnet_hdr *hdr, const void *frame, size_t len);
 };
 
 struct net_frame {
+	struct vnet_hdr hdr;
 	size_t len;
 	uint8_t *data;
 };
@@ -53,6 +58,8 @@ struct net_queues {
 	struct net_frame backlog[NET_RX_BACKLOG];
 	unsigned int backlog_head, backlog_len;
 	uint64_t rx_dropped, tx_dropped;
+	/* The driver negotiated VIRTIO_NET_F_CSUM: its headers mean something. */
+	bool tx_offload;
 	bool warned_tx, warned_rx_small, warned_rx_drop;
 	struct virtq_elem rx_elem, tx_elem;
 	uint8_t tx_buf[NET_MAX_FRAME];
@@ -64,8 +71,14 @@ void net_queues_init(struct net_queues *nq, const char *name, const struct net_q
 void net_queues_tx(struct net_queues *nq);
 /* The guest kicked the receive queue (new buffers): deliver the backlog. */
 void net_queues_rx_kick(struct net_queues *nq);
-/* A frame from the back end: into the next receive buffer, or the backlog. */
-void net_queues_rx(struct net_queues *nq, const void *frame, size_t len);
+/*
+ * A frame from the back end: into the next receive buffer, or the backlog.
+ * HDR (NULL: none, the frame is whole and checksummed) is what the back end
+ * says of it; the device only lets a back end produce offloaded frames the
+ * driver accepted (GUEST_CSUM, GUEST_TSO*).
+ */
+void net_queues_rx(struct net_queues *nq, const struct vnet_hdr *hdr, const void *frame,
+		   size_t len);
 /* Device reset or teardown: drop the backlog. */
 void net_queues_reset(struct net_queues *nq);
 

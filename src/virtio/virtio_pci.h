@@ -52,9 +52,11 @@ struct virtio_dev_ops {
 	/* The driver reset the device: drop in-flight work. */
 	void (*reset)(void *dev);
 	/*
-	 * Optional: the driver set DRIVER_OK (vp->lock held, a vCPU thread).
-	 * For devices whose queues a kernel back end serves (vhost); a device
-	 * that cannot start sets NEEDS_RESET.
+	 * Optional: the driver set DRIVER_OK (vp->lock held, a vCPU thread):
+	 * the negotiated features are final. For devices whose queues a kernel
+	 * back end serves (vhost), or whose back end must be told what the
+	 * driver accepted (a tap's offloads); a device that cannot start sets
+	 * NEEDS_RESET.
 	 */
 	void (*driver_ok)(void *dev, struct virtio_pci *vp);
 };

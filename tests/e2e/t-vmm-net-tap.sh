@@ -40,6 +40,7 @@ truncate -s 16M "$disk"
 mkfs.ext4 -q -F "$disk" || fail "mkfs.ext4"
 printf '%s\n' "ifconfig eth0 $guest_ip netmask 255.255.255.0 up
 echo \"PHYLLO NIC \$(cat /sys/class/net/eth0/address)\"
+echo \"PHYLLO FEATURES \$(cat /sys/class/net/eth0/device/features)\"
 if timeout 60 wget -q -O /tmp/blob http://$host_ip:$port/blob; then
 	echo \"PHYLLO WGET-MD5 \$(md5sum </tmp/blob | cut -d' ' -f1)\"
 else
@@ -98,6 +99,13 @@ expect_line "$log" '^PHYLLO PCI .*=1af4:1041'
 expect_line "$log" '^PHYLLO NIC 52:54:00:12:34:56'
 expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"
 echo "ok: tap $tap: 1 MiB from $host_ip has md5 $want_md5"
+# Offloads negotiated (the virtio feature string, bit N at offset N): CSUM
+# 0, GUEST_CSUM 1, GUEST_TSO4 7, GUEST_TSO6 8, HOST_TSO4 11, HOST_TSO6 12.
+features=$(sed -n 's/^PHYLLO FEATURES \([01]*\).*/\1/p' "$log" | tr -d '\r')
+for bit in 0 1 7 8 11 12; do
+	[ "${features:$bit:1}" = 1 ] || fail "offload feature bit $bit not negotiated on the tap: '$features'"
+done
+echo "ok: checksum and TSO offloads negotiated both ways (features $features)"
 expect_line "$log" '^PHYLLO PING-HOST ok'
 grep -q ' 0% packet loss' "$T/ping.out" || fail "the host could not ping the guest: $(cat "$T/ping.out")"
 echo "ok: ping both ways: $(grep 'packet loss' "$T/ping.out")"

@@ -92,6 +92,7 @@ ifconfig eth0 up
 udhcpc -i eth0 -n -q -t 5 -T 2 -s /tmp/dhcp.sh || echo "PHYLLO DHCP-FAILED"'
 put_file "$disk" get.sh "$dhcp
 echo \"PHYLLO NIC \$(cat /sys/class/net/eth0/address) MTU \$(cat /sys/class/net/eth0/mtu)\"
+echo \"PHYLLO FEATURES \$(cat /sys/class/net/eth0/device/features)\"
 if timeout 60 wget -q -O /tmp/blob http://10.0.2.2:$http_port/blob; then
 	echo \"PHYLLO WGET-MD5 \$(md5sum </tmp/blob | cut -d' ' -f1)\"
 else
@@ -129,6 +130,12 @@ expect_line "$log" '^PHYLLO DHCP 10\.0\.2\.15 ROUTER 10\.0\.2\.2'
 expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"
 expect_line "$log" '^PHYLLO NIC 52:54:00:12:34:56 MTU 1500'
 echo "ok: DHCP gave 10.0.2.15, 1 MiB through 10.0.2.2 has md5 $want_md5"
+# libslirp wants whole, checksummed frames: no offload may be offered.
+features=$(sed -n 's/^PHYLLO FEATURES \([01]*\).*/\1/p' "$log" | tr -d '\r')
+[ ${#features} -ge 16 ] || fail "no feature string from the guest: '$features'"
+for bit in 0 1 7 8 9 11 12 13; do
+	[ "${features:$bit:1}" = 0 ] || fail "user mode offers offload bit $bit: '$features'"
+done
 expect_line "$log" '^PHYLLO DNS .*Address:? *(1: *)?10\.9\.8\.7'
 grep -q '^query phyllo-dns.test' "$T/dns.log" || fail "the host's resolver never saw the query"
 echo "ok: phyllo-dns.test resolved through 10.0.2.3 by the host's resolver: 10.9.8.7"

@@ -21,10 +21,12 @@
  * Checks, beyond "no crash, no sanitizer report, no leak" (the backlog is
  * freed by a reset at the end of every input):
  *   - a transmitted frame is 14..NET_MAX_FRAME bytes and, while the guest
- *     played fair, exactly the next well-formed frame it posted;
- *   - a filled receive buffer carries the all-zero header with
- *     num_buffers = 1 and a frame the back end injected, in injection
- *     order (frames may be dropped, never reordered or invented); a used
+ *     played fair, exactly the next well-formed frame it posted; its
+ *     header is the guest's when tx_offload is on, else all zero (always);
+ *   - a filled receive buffer carries the back end's header (all zero if
+ *     it gave none) with num_buffers = 1 and a frame the back end
+ *     injected, in injection order (frames may be dropped, never
+ *     reordered or invented); a used
  *     length never exceeds the buffer; buffers are used in posting order;
  *   - after a kick, the device holds no transmit chain, and no frame waits
  *     in the backlog while a receive buffer is posted;
@@ -35,7 +37,9 @@
  * Input: 4 header bytes, then up to MAX_OPS operations of an opcode byte
  * and its arguments (missing bytes read as zero):
  *   0  log2 receive queue size (mod 9)    1  log2 transmit queue size (mod 9)
- *   2  bit 0 EVENT_IDX, bit 1 INDIRECT_DESC, bit 2 echo transmitted frames
+ *   2  bit 0 EVENT_IDX, bit 1 INDIRECT_DESC, bit 2 echo transmitted frames,
+ *      bit 3 tx_offload (the driver negotiated CSUM), bit 4 injected frames
+ *      come with a header (a tap's)
  *   3  unused
  * The operations are listed at enum op.
  */
@@ -142,13 +146,14 @@ struct frame_rec {
 	uint32_t len;
 	uint8_t seed;
 	bool stamped;                  /* injected: first 4 bytes hold seq */
+	bool hdr;                      /* injected with a header (hdr_of) */
 	uint32_t seq;
 };
 
 static struct guest_mem mem;
 static struct gqueue rxq, txq;
 static struct net_queues nq;
-static bool event_idx, indirect, echo;
+static bool event_idx, indirect, echo, tx_offload, inject_hdr;
 static bool needs_reset, tainted;
 static uint64_t low_next, high_next, low_mark, high_mark;
 static struct frame_rec tx_expect[512];
@@ -189,6 +194,18 @@ static void frame_of(const struct frame_rec *r)
 	memcpy(frame_buf, pattern + r->seed, r->len);
 	if (r->stamped && r->len >= 4)
 		memcpy(frame_buf, &r->seq, 4);
+}
+
+/* The header a back end gives with injected frame R (if r->hdr), and
+ * the one a guest puts before transmitted frame R. */
+static const uint8_t *hdr_of(const struct frame_rec *r)
+{
+	return pattern + (r->seed ^ 0xa5);
+}
+
+static const uint8_t *tx_hdr_of(uint8_t seed)
+{
+	return pattern + (seed ^ 0x5a);
 }
 
 static bool frame_equals(const struct frame_rec *r, const uint8_t *frame, size_t len)
@@ -255,20 +272,27 @@ static void hook_needs_reset(void *opaque)
 
 static void inject(const struct frame_rec *r, const uint8_t *frame);
 
-static void hook_transmit(void *opaque, const void *frame, size_t len)
+static void hook_transmit(void *opaque, const struct vnet_hdr *hdr, const void *frame,
+			  size_t len)
 {
+	static const struct vnet_hdr zero;
+
 	(void)opaque;
 	check(len >= NET_ETH_HDR_LEN && len <= NET_MAX_FRAME);
+	if (!nq.tx_offload)
+		check(!memcmp(hdr, &zero, sizeof(zero)));
 	if (!tainted) {
 		check(tx_expect_len > 0);
 		check(frame_equals(&tx_expect[tx_expect_head], frame, len));
+		if (nq.tx_offload)
+			check(!memcmp(hdr, tx_hdr_of(tx_expect[tx_expect_head].seed), sizeof(*hdr)));
 		if (echo)
 			inject(&tx_expect[tx_expect_head], frame);
 		tx_expect_head = (tx_expect_head + 1) % ARRAY_SIZE(tx_expect);
 		tx_expect_len--;
 	} else if (echo) {
 		/* Unknown content: answered, but not followed by the oracle. */
-		net_queues_rx(&nq, frame, len);
+		net_queues_rx(&nq, NULL, frame, len);
 	}
 }
 
@@ -287,7 +311,7 @@ static void inject(const struct frame_rec *r, const uint8_t *frame)
 			return; /* the oracle could not follow it */
 		injected[n_injected++] = *r;
 	}
-	net_queues_rx(&nq, frame, r->len);
+	net_queues_rx(&nq, r->hdr ? (const struct vnet_hdr *)hdr_of(r) : NULL, frame, r->len);
 }
 
 /* --- the guest's side ---------------------------------------------------- */
@@ -421,7 +445,7 @@ static void tx_bytes(uint8_t *bytes, uint32_t total, uint8_t seed)
 {
 	uint32_t hdr = total < NET_HDR_LEN ? total : NET_HDR_LEN;
 
-	memcpy(bytes, pattern + (seed ^ 0x5a), hdr);
+	memcpy(bytes, tx_hdr_of(seed), hdr);
 	memcpy(bytes + hdr, pattern + seed, total - hdr);
 }
 
@@ -493,7 +517,7 @@ static void op_inject(struct input *in)
 {
 	struct frame_rec r = {
 		.len = get24(in) % (NET_MAX_FRAME + 32), .seed = get8(in), .stamped = true,
-		.seq = next_seq++,
+		.hdr = inject_hdr, .seq = next_seq++,
 	};
 
 	frame_of(&r);
@@ -504,7 +528,8 @@ static void op_inject(struct input *in)
 static void op_burst(struct input *in)
 {
 	unsigned int count = get8(in) + 1u;
-	struct frame_rec r = { .len = get16(in) % 2048, .seed = get8(in), .stamped = true };
+	struct frame_rec r = { .len = get16(in) % 2048, .seed = get8(in), .stamped = true,
+			       .hdr = inject_hdr };
 
 	for (unsigned int i = 0; i < count; i++) {
 		r.seq = next_seq++;
@@ -555,14 +580,15 @@ static bool take_used(struct gqueue *g, bool is_rx)
 	}
 	check(len >= NET_HDR_LEN + NET_ETH_HDR_LEN);
 	chain_copy(g, c, false, true, 0, got, len);
-	for (unsigned int i = 0; i < NET_HDR_LEN - 2; i++)
-		check(got[i] == 0);
 	check(got[NET_HDR_LEN - 2] == 1 && got[NET_HDR_LEN - 1] == 0); /* num_buffers */
 	/* Frames may be dropped, not reordered: find it at or after the cursor. */
 	while (rx_cursor < n_injected &&
 	       !frame_equals(&injected[rx_cursor], got + NET_HDR_LEN, len - NET_HDR_LEN))
 		rx_cursor++;
 	check(rx_cursor < n_injected);
+	/* The back end's header as it gave it, or all zero. */
+	for (unsigned int i = 0; i < NET_HDR_LEN - 2; i++)
+		check(got[i] == (injected[rx_cursor].hdr ? hdr_of(&injected[rx_cursor])[i] : 0));
 	rx_cursor++;
 	return true;
 }
@@ -640,6 +666,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	event_idx = in.p[0] & 1;
 	indirect = in.p[0] & 2;
 	echo = in.p[0] & 4;
+	tx_offload = in.p[0] & 8;
+	inject_hdr = in.p[0] & 16;
 	get8(&in);
 	get8(&in);
 
@@ -654,6 +682,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	low_next = BUF_GPA;
 	high_next = MEM_4G;
 	net_queues_init(&nq, "fuzz-net", &hooks, NULL);
+	nq.tx_offload = tx_offload;
 	gq_init(&rxq, rx_size, RX_RING_GPA);
 	gq_init(&txq, tx_size, TX_RING_GPA);
 

@@ -16,7 +16,7 @@ from pathlib import Path
 OP_TX, OP_RX, OP_INJECT, OP_KICK_TX, OP_KICK_RX, OP_CONSUME, OP_RESET, OP_SCRIBBLE, OP_BURST = \
     range(9)
 INDIRECT, EXTRA, HIGH, KICK, EMPTY = 0x08, 0x10, 0x20, 0x40, 0x80
-F_EVENT_IDX, F_INDIRECT, F_ECHO = 1, 2, 4
+F_EVENT_IDX, F_INDIRECT, F_ECHO, F_TX_OFFLOAD, F_RX_HDR = 1, 2, 4, 8, 16
 HDR = 12
 MAX_FRAME = 14 + 65535
 
@@ -83,6 +83,12 @@ def main():
         "echo": header(5, 5, F_ECHO | F_EVENT_IDX)
         + rx([mtu]) * 8 + tx(HDR + 42, nseg=2, shape=KICK | EXTRA)
         + tx(HDR + 342, shape=KICK | HIGH) + op(OP_CONSUME),
+        # A tap with offloads: the guest's headers go out, the back end's
+        # come in (64 KiB frames into Linux's big receive chains).
+        "offload": header(6, 6, F_EVENT_IDX | F_TX_OFFLOAD | F_RX_HDR | F_ECHO)
+        + rx([19999, 19999, 19999, 6000], shape=KICK | INDIRECT) + rx([mtu]) * 2
+        + tx(HDR + 1514, nseg=2, cuts=[HDR]) + tx(HDR + MAX_FRAME, nseg=4)
+        + inject(60) + inject(MAX_FRAME) + op(OP_CONSUME),
         # A reset with frames waiting and chains in flight.
         "reset": header(1, 1, 0)
         + inject(64) * 3 + tx(HDR + 64, shape=0) + op(OP_RESET)
