@@ -11,11 +11,12 @@
 #   make bench    boot benchmark (bench/boot), phyllo-vmm against QEMU
 #   make bench-blk  virtio-blk benchmark (bench/blk, fio in the guest)
 #   make bench-snapshot  snapshot and restore benchmark (bench/snapshot)
+#   make bench-net  virtio-net benchmark (bench/net, iperf3 in the guest)
 
 BUILD ?= build
 SANITIZE_BUILD ?= $(BUILD)/sanitize
 
-.PHONY: all deps build sanitize fuzz guest demo check unit e2e clean bench bench-blk bench-snapshot
+.PHONY: all deps build sanitize fuzz guest demo check unit e2e clean bench bench-blk bench-snapshot bench-net
 
 all: build
 
@@ -64,3 +65,7 @@ bench-blk: build guest
 
 bench-snapshot: build guest
 	@tools/kvmbox -t 5400 -- bench/snapshot/run.py
+
+bench-net: build guest
+	@bench/net/build-guest.sh
+	@tools/kvmbox -t 5400 -- bench/net/run.py

@@ -79,15 +79,10 @@ if [[ ! -f "$disk" ]]; then
 	mv "$disk.new" "$disk"
 fi
 
-# fio and the shared objects it needs: the loader and every path ldd gives.
+# fio and the shared objects it needs (staged below).
 FIO=$(command -v fio) || die "no fio on the host"
 FIO=$(readlink -f "$FIO")
-mapfile -t LIBS < <(ldd "$FIO" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
-((${#LIBS[@]} > 0)) || die "ldd lists nothing for $FIO"
-for l in "${LIBS[@]}"; do
-	[[ -e "$l" ]] || die "ldd names $l, which does not exist"
-done
-libsig=$(stat -L -c '%n %s %Y' "$FIO" "${LIBS[@]}" | sha256sum | cut -d' ' -f1)
+libsig=$(guest_dynamic_sig "$FIO") || die "ldd fails on $FIO"
 
 key="guest $(tr '\n' ' ' <"$GUEST/.stamp")
 fio $(dpkg-query -W -f='${Version}' fio) $libsig
@@ -106,16 +101,9 @@ mkdir -p "$R"/{dev,proc,sys,tmp,mnt,root,etc,lib/modules}
 guest_stage_busybox "$R"
 guest_stage_modules "$MODDIR" "$R/lib/modules" "${BENCH_MODULES[@]}"
 
-# The libraries at the paths ldd found them (contents of the final link
-# target, so the tree has no dangling links), fio in /usr/bin.
-for l in "${LIBS[@]}" "$FIO"; do
-	mkdir -p "$R$(dirname "$l")"
-	cp -L "$l" "$R$l"
-done
+# fio and its libraries at the paths ldd found them, with the loader's cache.
+guest_stage_dynamic "$R" "$FIO" || die "staging fio failed"
 [[ "$FIO" == /usr/bin/fio ]] || ln -sf "$FIO" "$R/usr/bin/fio"
-# The loader's cache, for every directory a library is in.
-printf '%s\n' "${LIBS[@]}" | xargs -n1 dirname | sort -u >"$R/etc/ld.so.conf"
-ldconfig -r "$R" || die "ldconfig -r $R failed"
 
 install -m 0755 "$HERE/init" "$R/init"
 mknod -m 600 "$R/dev/console" c 5 1 2>/dev/null || true

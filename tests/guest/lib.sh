@@ -22,6 +22,13 @@
 # - guest_stage_busybox DEST
 #                           puts the host's static busybox into DEST/bin with
 #                           a symlink for every applet.
+# - guest_stage_dynamic DEST BIN...
+#                           copies dynamically linked host programs into DEST
+#                           at their own paths, with every library ldd lists
+#                           for them and the loader (contents, not links),
+#                           and writes DEST's ld.so.conf and ld.so.cache.
+#                           guest_dynamic_sig BIN... prints a signature of
+#                           all that (paths, sizes, times) for cache keys.
 # - guest_pack_cpio DIR OUT writes DIR as a gzip'd newc initramfs, atomically.
 
 # Installs missing Debian packages; quiet unless something goes wrong.
@@ -124,6 +131,49 @@ guest_stage_busybox() {
 
 # Packs DIR into a gzip'd newc cpio at OUT (written to a temp file, then
 # renamed, so a concurrent reader never sees half a file).
+# The libraries (and loader) ldd lists for BIN..., one path a line.
+guest_dynamic_libs() {
+	local f
+	for f in "$@"; do
+		ldd "$(readlink -f "$f")" || return 1
+	done | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u
+}
+
+# A signature of BIN... and their libraries (paths, sizes, times).
+guest_dynamic_sig() {
+	local libs=()
+	mapfile -t libs < <(guest_dynamic_libs "$@")
+	stat -L -c '%n %s %Y' "$@" "${libs[@]}" | sha256sum | cut -d' ' -f1
+}
+
+guest_stage_dynamic() {
+	local dest=$1 f l
+	shift
+	local bins=() libs=()
+	for f in "$@"; do
+		bins+=("$(readlink -f "$f")")
+	done
+	mapfile -t libs < <(guest_dynamic_libs "${bins[@]}")
+	((${#libs[@]} > 0)) || {
+		echo "guest_stage_dynamic: ldd lists nothing for ${bins[*]}" >&2
+		return 1
+	}
+	for l in "${libs[@]}" "${bins[@]}"; do
+		[[ -e "$l" ]] || {
+			echo "guest_stage_dynamic: $l does not exist" >&2
+			return 1
+		}
+		mkdir -p "$dest$(dirname "$l")"
+		cp -L "$l" "$dest$l"
+	done
+	mkdir -p "$dest/etc"
+	printf '%s\n' "${libs[@]}" | xargs -n1 dirname | sort -u >"$dest/etc/ld.so.conf"
+	ldconfig -r "$dest" || {
+		echo "guest_stage_dynamic: ldconfig -r $dest failed" >&2
+		return 1
+	}
+}
+
 guest_pack_cpio() {
 	local dir=$1 out=$2
 	(cd "$dir" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
