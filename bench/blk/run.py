@@ -39,12 +39,11 @@ import argparse
 import json
 import os
 import re
-import select
-import signal
 import statistics
-import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from vmrun import boot_until  # noqa: E402  (bench/vmrun.py)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUEST = os.path.join(TOP, "build", "guest")
@@ -117,48 +116,10 @@ def figures(report):
 
 def one_run(cmd, log_path, timeout):
     """Boots once, returns the guest's fio figures; the console goes to log_path."""
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, start_new_session=True)
-    buf = b""
-    done = False
-    try:
-        while time.monotonic() - t0 < timeout:
-            r, _, _ = select.select([p.stdout], [], [], 1.0)
-            if not r:
-                if p.poll() is not None:
-                    break
-                continue
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            buf += chunk
-            if re.search(rb"PHYLLO FIO-END \d+\r?\n", buf):
-                done = True
-                # fio's stderr and the last UPTIME line follow: a short grace.
-                end = time.monotonic() + 10
-                while (time.monotonic() < end and p.poll() is None
-                       and len(re.findall(rb"PHYLLO UPTIME [0-9.]+\r?\n", buf)) < 2):
-                    r, _, _ = select.select([p.stdout], [], [], 0.5)
-                    if r:
-                        chunk = os.read(p.stdout.fileno(), 65536)
-                        if not chunk:
-                            break
-                        buf += chunk
-                break
-    finally:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        p.wait()
-        with open(log_path, "wb") as f:
-            f.write(buf)
-    if not done:
-        why = "timed out" if time.monotonic() - t0 >= timeout else f"exited {p.returncode}"
-        raise RuntimeError(f"{why} before fio finished; log: {log_path}\n"
-                           + buf[-1500:].decode(errors="replace"))
-    return figures(fio_report(buf)), guest_times(buf, time.monotonic() - t0)
+    # fio's stderr and the last UPTIME line follow the report: a short grace.
+    console, wall = boot_until(cmd, log_path, timeout, rb"PHYLLO FIO-END \d+\r?\n",
+                               grace=(rb"PHYLLO UPTIME [0-9.]+\r?\n", 2, 10))
+    return figures(fio_report(console)), guest_times(console, wall)
 
 
 def guest_times(console, wall):

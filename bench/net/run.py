@@ -33,12 +33,14 @@ import argparse
 import json
 import os
 import re
-import select
 import signal
 import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from vmrun import boot_until  # noqa: E402  (bench/vmrun.py)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUEST = os.path.join(TOP, "build", "guest")
@@ -97,39 +99,9 @@ def reports(console):
 
 
 def one_run(cmd, log_path, timeout):
-    """Boots once; returns {direction: Gbit/s}. The console goes to log_path."""
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, start_new_session=True)
-    buf = b""
-    done = False
-    try:
-        while time.monotonic() - t0 < timeout:
-            r, _, _ = select.select([p.stdout], [], [], 1.0)
-            if not r:
-                if p.poll() is not None:
-                    break
-                continue
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            buf += chunk
-            if re.search(rb"PHYLLO IPERF-END receive \d+\r?\n", buf):
-                done = True
-                break
-    finally:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        p.wait()
-        with open(log_path, "wb") as f:
-            f.write(buf)
-    if not done:
-        why = "timed out" if time.monotonic() - t0 >= timeout else f"exited {p.returncode}"
-        raise RuntimeError(f"{why} before iperf3 finished; log: {log_path}\n"
-                           + buf[-1500:].decode(errors="replace"))
-    return reports(buf), time.monotonic() - t0
+    """Boots once; returns ({direction: Gbit/s}, wall seconds)."""
+    console, wall = boot_until(cmd, log_path, timeout, rb"PHYLLO IPERF-END receive \d+\r?\n")
+    return reports(console), wall
 
 
 def sh(*cmd):
