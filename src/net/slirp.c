@@ -83,7 +83,7 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct net_slirp *s = opaque;
 
-	s->rx(s->rx_opaque, NULL, buf, len);
+	s->rx(s->rx_opaque, 0, NULL, buf, len);
 	return (ssize_t)len;
 }
 

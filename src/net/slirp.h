@@ -21,12 +21,13 @@ struct net_slirp;
 struct vnet_hdr;
 
 /*
- * A frame for the guest (event loop thread). HDR: what a tap's vnet header
- * says of it (checksum to fill, or a large segment), or NULL for a whole,
- * checksummed frame (always, from slirp).
+ * A frame for the guest (event loop thread), for queue pair QUEUE (0 but
+ * on a multiqueue tap). HDR: what a tap's vnet header says of it
+ * (checksum to fill, or a large segment), or NULL for a whole, checksummed
+ * frame (always, from slirp).
  */
-typedef void (*net_rx_fn)(void *opaque, const struct vnet_hdr *hdr, const void *frame,
-			  size_t len);
+typedef void (*net_rx_fn)(void *opaque, unsigned int queue, const struct vnet_hdr *hdr,
+			  const void *frame, size_t len);
 
 /*
  * Start a slirp stack for CFG on LOOP. NAME ("virtio-net0") prefixes

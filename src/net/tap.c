@@ -12,7 +12,12 @@
  * driver accepted. Without a vnet header (an fd=N tap opened without
  * it) there are no offloads: frames are whole and checksummed both ways.
  *
- * The tap's fd is non-blocking and on the event loop: when it is readable
+ * Multiqueue (num_queues=2N, tap=NAME only): the tap is opened N times
+ * with IFF_MULTI_QUEUE, one fd per queue pair; the kernel spreads the
+ * host's flows over the attached fds, and a pair the driver has not
+ * enabled is detached (TUNSETQUEUE) so that nothing is steered to it.
+ *
+ * Each fd is non-blocking and on the event loop: when it is readable
  * we read frames until it is empty (at most TAP_READ_BUDGET per wakeup, so
  * the loop stays fair) and hand each to the device. A write the tap cannot
  * take right now (EAGAIN: its queue is full) drops the frame, as a full NIC
@@ -45,8 +50,20 @@
 #define TAP_MAX_FRAME (14 + 65535)
 #define TAP_READ_BUDGET 64
 
-struct net_tap {
+struct net_tap;
+
+/* One fd of the tap: one queue pair of the device. */
+struct tap_queue {
+	struct net_tap *t;
 	int fd;
+	unsigned int index;
+	bool attached;
+};
+
+struct net_tap {
+	struct tap_queue q[NET_TAP_MAX_QUEUES];
+	unsigned int nr_queues;
+	bool multi;         /* IFF_MULTI_QUEUE */
 	bool owned_fd;      /* we opened it (tap=NAME), not fd=N */
 	bool vnet_hdr;
 	bool guest_offload;  /* TUNSETOFFLOAD works */
@@ -60,7 +77,8 @@ struct net_tap {
 
 static void on_tap_readable(void *opaque, uint32_t events)
 {
-	struct net_tap *t = opaque;
+	struct tap_queue *q = opaque;
+	struct net_tap *t = q->t;
 	struct vnet_hdr hdr;
 
 	(void)events;
@@ -69,7 +87,7 @@ static void on_tap_readable(void *opaque, uint32_t events)
 			{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
 			{ .iov_base = t->buf, .iov_len = sizeof(t->buf) },
 		};
-		ssize_t n = t->vnet_hdr ? readv(t->fd, iov, 2) : read(t->fd, t->buf, sizeof(t->buf));
+		ssize_t n = t->vnet_hdr ? readv(q->fd, iov, 2) : read(q->fd, t->buf, sizeof(t->buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -78,12 +96,14 @@ static void on_tap_readable(void *opaque, uint32_t events)
 		if (t->vnet_hdr)
 			n -= TAP_VNET_HDR_LEN;
 		if (n >= 14)
-			t->rx(t->rx_opaque, t->vnet_hdr ? &hdr : NULL, t->buf, (size_t)n);
+			t->rx(t->rx_opaque, q->index, t->vnet_hdr ? &hdr : NULL, t->buf, (size_t)n);
 	}
 }
 
-void net_tap_input(struct net_tap *t, const struct vnet_hdr *hdr, const void *frame, size_t len)
+void net_tap_input(struct net_tap *t, unsigned int queue, const struct vnet_hdr *hdr,
+		   const void *frame, size_t len)
 {
+	int fd = t->q[queue < t->nr_queues ? queue : 0].fd;
 	struct iovec iov[2] = {
 		{ .iov_base = (void *)hdr, .iov_len = sizeof(*hdr) },
 		{ .iov_base = (void *)frame, .iov_len = len },
@@ -91,7 +111,7 @@ void net_tap_input(struct net_tap *t, const struct vnet_hdr *hdr, const void *fr
 	ssize_t n;
 
 	do
-		n = t->vnet_hdr ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
+		n = t->vnet_hdr ? writev(fd, iov, 2) : write(fd, frame, len);
 	while (n < 0 && errno == EINTR);
 	/* EINVAL: the kernel refused the guest's offload header; the guest's loss. */
 	if (n < 0 && errno != EAGAIN && errno != EINVAL && !t->warned_write) {
@@ -110,7 +130,23 @@ int net_tap_set_offload(struct net_tap *t, unsigned int tun_flags)
 {
 	if (!t->guest_offload)
 		return tun_flags ? -EOPNOTSUPP : 0;
-	return ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)tun_flags) < 0 ? -errno : 0;
+	/* The offloads are the device's: any of its fds sets them. */
+	return ioctl(t->q[0].fd, TUNSETOFFLOAD, (unsigned long)tun_flags) < 0 ? -errno : 0;
+}
+
+int net_tap_set_queues(struct net_tap *t, unsigned int active)
+{
+	for (unsigned int i = 0; t->multi && i < t->nr_queues; i++) {
+		struct ifreq ifr = { .ifr_flags = i < active ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE };
+		bool attach = i < active;
+
+		if (t->q[i].attached == attach)
+			continue;
+		if (ioctl(t->q[i].fd, TUNSETQUEUE, &ifr) < 0)
+			return -errno;
+		t->q[i].attached = attach;
+	}
+	return 0;
 }
 
 /* ip= and mask=: address the host side and bring the link up. */
@@ -165,21 +201,61 @@ out:
 	return ret;
 }
 
+/* Open one more fd of the tap named in ifr (creating it the first time). */
+static int tap_open_queue(struct net_tap *t, struct ifreq *ifr, char *err, size_t errlen)
+{
+	struct tap_queue *q = &t->q[t->nr_queues];
+	char want[IFNAMSIZ];
+	int ret;
+
+	snprintf(want, sizeof(want), "%s", ifr->ifr_name);
+	q->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (q->fd < 0) {
+		ret = -errno;
+		errbuf_set(err, errlen, "--net: cannot open /dev/net/tun: %s", strerror(errno));
+		return ret;
+	}
+	ifr->ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (t->multi ? IFF_MULTI_QUEUE : 0);
+	if (ioctl(q->fd, TUNSETIFF, ifr) < 0) {
+		ret = -errno;
+		errbuf_set(err, errlen, "--net: cannot open tap '%s'%s: %s", want,
+			   t->multi ? " with several queues" : "", strerror(errno));
+		close(q->fd);
+		return ret;
+	}
+	q->t = t;
+	q->index = t->nr_queues++;
+	q->attached = true;
+	return 0;
+}
+
 int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const char *name,
 		   net_rx_fn rx, void *rx_opaque, struct net_tap **out, char *err, size_t errlen)
 {
+	unsigned int pairs = cfg->num_queues > 2 ? cfg->num_queues / 2 : 1;
 	struct ifreq ifr = { 0 };
 	int hdr_len = TAP_VNET_HDR_LEN;
 	struct net_tap *t;
 	int ret;
 
 	*out = NULL;
+	if (pairs > NET_TAP_MAX_QUEUES) {
+		errbuf_set(err, errlen, "--net: num_queues=%u: at most %d queue pairs",
+			   cfg->num_queues, NET_TAP_MAX_QUEUES);
+		return -EINVAL;
+	}
+	if (pairs > 1 && cfg->fd >= 0) {
+		errbuf_set(err, errlen, "--net: fd=%d is one tap queue: num_queues=%u needs tap=NAME",
+			   cfg->fd, cfg->num_queues);
+		return -EINVAL;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->loop = loop;
 	t->rx = rx;
 	t->rx_opaque = rx_opaque;
+	t->multi = pairs > 1;
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	if (cfg->fd < 0) {
 		/* No name: a new tap the kernel names from the pattern. */
@@ -190,40 +266,37 @@ int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const 
 			free(t);
 			return -EINVAL;
 		}
-		t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-		if (t->fd < 0) {
-			ret = -errno;
-			errbuf_set(err, errlen, "--net: cannot open /dev/net/tun: %s", strerror(errno));
-			free(t);
-			return ret;
-		}
 		t->owned_fd = true;
-		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", want);
-		if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
-			ret = -errno;
-			errbuf_set(err, errlen, "--net: cannot open tap '%s': %s", want,
-				   strerror(errno));
-			goto fail;
+		/* The first TUNSETIFF names the tap; the others open that name. */
+		while (t->nr_queues < pairs) {
+			ret = tap_open_queue(t, &ifr, err, errlen);
+			if (ret < 0)
+				goto fail;
 		}
 		if (!cfg->tap)
 			pr_info("%s: created tap %s", name, ifr.ifr_name);
 	} else {
-		t->fd = cfg->fd;
-		if (ioctl(t->fd, TUNGETIFF, &ifr) < 0 || (ifr.ifr_flags & 0x000f) != IFF_TAP ||
+		struct tap_queue *q = &t->q[0];
+
+		q->fd = cfg->fd;
+		q->t = t;
+		q->attached = true;
+		t->nr_queues = 1;
+		if (ioctl(q->fd, TUNGETIFF, &ifr) < 0 || (ifr.ifr_flags & 0x000f) != IFF_TAP ||
 		    !(ifr.ifr_flags & IFF_NO_PI)) {
 			errbuf_set(err, errlen, "--net: fd=%d is not a tap opened with IFF_NO_PI",
 				   cfg->fd);
 			ret = -EINVAL;
 			goto fail;
 		}
-		if (fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK) < 0) {
+		if (fcntl(q->fd, F_SETFL, fcntl(q->fd, F_GETFL) | O_NONBLOCK) < 0) {
 			ret = -errno;
 			goto fail;
 		}
 	}
 	t->vnet_hdr = ifr.ifr_flags & IFF_VNET_HDR;
-	if (t->vnet_hdr && ioctl(t->fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+	if (t->vnet_hdr && ioctl(t->q[0].fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
 		ret = -errno;
 		errbuf_set(err, errlen, "--net: cannot set the tap's vnet header size: %s",
 			   strerror(errno));
@@ -231,22 +304,27 @@ int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const 
 	}
 	/* Guest offloads if the kernel takes them all; none until negotiated. */
 	if (t->vnet_hdr &&
-	    ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
-						     TUN_F_TSO_ECN)) == 0)
-		t->guest_offload = ioctl(t->fd, TUNSETOFFLOAD, 0ul) == 0;
+	    ioctl(t->q[0].fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+							  TUN_F_TSO_ECN)) == 0)
+		t->guest_offload = ioctl(t->q[0].fd, TUNSETOFFLOAD, 0ul) == 0;
 	if (t->owned_fd || cfg->ip || cfg->mask) {
 		ret = tap_configure_host(ifr.ifr_name, cfg, err, errlen);
 		if (ret < 0)
 			goto fail;
 	}
-	ret = loop_add(loop, t->fd, EPOLLIN, on_tap_readable, t);
-	if (ret < 0)
-		goto fail;
+	for (unsigned int i = 0; i < t->nr_queues; i++) {
+		ret = loop_add(loop, t->q[i].fd, EPOLLIN, on_tap_readable, &t->q[i]);
+		if (ret < 0) {
+			while (i--)
+				loop_del(loop, t->q[i].fd);
+			goto fail;
+		}
+	}
 	*out = t;
 	return 0;
 fail:
-	if (t->owned_fd)
-		close(t->fd);
+	for (unsigned int i = 0; t->owned_fd && i < t->nr_queues; i++)
+		close(t->q[i].fd);
 	free(t);
 	return ret;
 }
@@ -255,8 +333,10 @@ void net_tap_destroy(struct net_tap *t)
 {
 	if (!t)
 		return;
-	loop_del(t->loop, t->fd);
-	if (t->owned_fd)
-		close(t->fd);
+	for (unsigned int i = 0; i < t->nr_queues; i++) {
+		loop_del(t->loop, t->q[i].fd);
+		if (t->owned_fd)
+			close(t->q[i].fd);
+	}
 	free(t);
 }

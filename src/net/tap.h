@@ -13,10 +13,15 @@
 
 struct net_tap;
 
+/* Queue pairs (fds) of one tap: num_queues=2N opens it N times. */
+#define NET_TAP_MAX_QUEUES 8
+
 /*
  * Open (or take, fd=N) the tap of CFG and watch it on LOOP; with ip= and
- * mask= give the host side that address and bring the link up. Errors fill
- * ERR and return -errno.
+ * mask= give the host side that address and bring the link up. With
+ * num_queues=2N (N > 1, tap=NAME only) it is a multiqueue tap of N fds,
+ * all attached; frames from fd i reach RX with queue i. Errors fill ERR
+ * and return -errno.
  */
 int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const char *name,
 		   net_rx_fn rx, void *rx_opaque, struct net_tap **out, char *err, size_t errlen);
@@ -25,7 +30,10 @@ void net_tap_destroy(struct net_tap *t);
  * A frame from the guest, with its header (which may ask the host to fill
  * a checksum or cut a large segment: only if net_tap_offloads() said so).
  */
-void net_tap_input(struct net_tap *t, const struct vnet_hdr *hdr, const void *frame, size_t len);
+void net_tap_input(struct net_tap *t, unsigned int queue, const struct vnet_hdr *hdr,
+		   const void *frame, size_t len);
+/* Multiqueue: attach fds 0..active-1, detach the rest. Returns 0 or -errno. */
+int net_tap_set_queues(struct net_tap *t, unsigned int active);
 
 /* What the tap can do for the guest (NET_TAP_* bits). */
 #define NET_TAP_HOST_OFFLOAD 1   /* takes the guest's headers: CSUM, HOST_TSO4/6, HOST_ECN */

@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * virtio-net (--net): one PCI function per --net, one queue pair (queue 0
- * receives, queue 1 transmits), no control queue. Back ends: user-mode
+ * virtio-net (--net): one PCI function per --net. Back ends: user-mode
  * networking through libslirp (src/net/slirp.c) or a tap (src/net/tap.c).
+ *
+ * Queues: one pair (queue 0 receives, queue 1 transmits) and no control
+ * queue, unless num_queues=2N asks for N > 1 pairs (a tap only: libslirp
+ * is one stream of frames): then MQ and CTRL_VQ are offered, queues 2i and
+ * 2i+1 are pair i, queue 2N is the control queue, and the driver picks how
+ * many pairs it uses (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1 after a reset);
+ * the tap detaches the fds of the pairs not in use. Each pair has its own
+ * packet path (struct net_pair) and tap fd; all of them run on the one
+ * event loop thread, so multiqueue spreads the guest's interrupts and
+ * flows, not our CPU time.
  *
  * Features: MAC, STATUS (link always up), MTU 1500, and the checksum and
  * segmentation offloads the back end can honour, nothing more. libslirp
@@ -13,8 +22,6 @@
  * GUEST_ECN): at DRIVER_OK (and after a restore of a running driver) the
  * tap is told which kinds the driver accepted, and on a reset, none. No
  * MRG_RXBUF: Linux then posts 64 KiB receive chains when it accepts TSO.
- * One queue pair: num_queues above 2 is refused (multiqueue is not
- * implemented).
  *
  * This file is the device: the PCI function, the config space, the back
  * end and the locking. The packet path itself (headers, frame sizes, the
@@ -34,11 +41,13 @@
  * the transmit path, which already holds the lock: in_tx says so.
  *
  * Snapshots: the transport's state, one section per device
- * ("dev.virtio-net0"). Transmit chains are sent as they are popped and
+ * ("dev.virtio-net0"), and with several pairs how many are in use
+ * ("dev.virtio-net0.mq"). Transmit chains are sent as they are popped and
  * received frames written as they are popped, so nothing is in flight; the
  * receive backlog is not saved (those frames are lost, as a real network
  * loses frames) and neither is the back end's state (slirp's connections).
  */
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -47,6 +56,7 @@
 
 #include <linux/if_tun.h>
 
+#include "hw/devstate.h"
 #include "lib/log.h"
 #include "net/slirp.h"
 #include "net/tap.h"
@@ -68,7 +78,14 @@
 #define VIRTIO_NET_F_HOST_ECN 13
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_MQ 22
 #define VIRTIO_NET_S_LINK_UP 1
+
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_OK 0
+#define VIRTIO_NET_ERR 1
 
 #define NET_MTU 1500
 #define BIT(n) (1ull << (n))
@@ -84,49 +101,72 @@ struct virtio_net_config {
 	uint16_t mtu;
 } __attribute__((packed));
 
+struct virtio_net;
+
+/* One queue pair: its packet path (queues 2 * index and 2 * index + 1). */
+struct net_pair {
+	struct virtio_net *n;
+	unsigned int index;
+	struct net_queues q;
+};
+
 struct virtio_net {
 	char name[16];                 /* "virtio-net0" */
 	struct virtio_pci *vp;
-	struct virtio_dev_ops ops;     /* per device: the queue size may differ */
+	struct virtio_dev_ops ops;     /* per device: queues and features differ */
 	struct virtio_net_config config;
 	struct net_slirp *slirp;       /* the back end: one of these two */
 	struct net_tap *tap;
 	bool in_tx;                    /* inside a transmit: vp->lock already held */
-	struct net_queues q;           /* the packet path */
+	unsigned int nr_pairs;         /* max_virtqueue_pairs */
+	unsigned int active_pairs;     /* what the driver uses (VQ_PAIRS_SET) */
+	uint16_t ctrl_queue;           /* 2 * nr_pairs, if nr_pairs > 1 */
+	struct virtq_elem ctrl_elem;
+	struct net_pair pairs[NET_TAP_MAX_QUEUES];
 };
 
 /* --- the packet path's hooks, called with vp->lock held ------------------- */
 
+static uint16_t pair_queue(const struct net_pair *p, uint16_t queue)
+{
+	return (uint16_t)(2 * p->index + queue);
+}
+
 static struct virtq *net_hook_queue(void *opaque, uint16_t queue)
 {
-	struct virtio_net *n = opaque;
+	struct net_pair *p = opaque;
+	struct virtio_net *n = p->n;
 
+	/* A pair the driver does not use is not ours to touch. */
+	if (p->index >= n->active_pairs)
+		return NULL;
+	queue = pair_queue(p, queue);
 	return virtio_pci_queue_ready(n->vp, queue) ? virtio_pci_vq(n->vp, queue) : NULL;
 }
 
 static void net_hook_queue_done(void *opaque, uint16_t queue)
 {
-	struct virtio_net *n = opaque;
+	struct net_pair *p = opaque;
 
-	virtio_pci_queue_done(n->vp, queue);
+	virtio_pci_queue_done(p->n->vp, pair_queue(p, queue));
 }
 
 static void net_hook_needs_reset(void *opaque)
 {
-	struct virtio_net *n = opaque;
+	struct net_pair *p = opaque;
 
-	virtio_pci_set_needs_reset(n->vp);
+	virtio_pci_set_needs_reset(p->n->vp);
 }
 
 static void net_hook_transmit(void *opaque, const struct vnet_hdr *hdr, const void *frame,
 			      size_t len)
 {
-	struct virtio_net *n = opaque;
+	struct net_pair *p = opaque;
 
-	if (n->slirp)
-		net_slirp_input(n->slirp, frame, len);
+	if (p->n->slirp)
+		net_slirp_input(p->n->slirp, frame, len);
 	else
-		net_tap_input(n->tap, hdr, frame, len);
+		net_tap_input(p->n->tap, p->index, hdr, frame, len);
 }
 
 static const struct net_queues_ops net_hooks = {
@@ -137,17 +177,81 @@ static const struct net_queues_ops net_hooks = {
 };
 
 /* From the back end (event loop thread). */
-static void net_rx(void *opaque, const struct vnet_hdr *hdr, const void *frame, size_t len)
+static void net_rx(void *opaque, unsigned int queue, const struct vnet_hdr *hdr,
+		   const void *frame, size_t len)
 {
 	struct virtio_net *n = opaque;
+	struct net_queues *q = &n->pairs[queue < n->nr_pairs ? queue : 0].q;
 
 	if (n->in_tx) {
-		net_queues_rx(&n->q, hdr, frame, len);
+		net_queues_rx(q, hdr, frame, len);
 		return;
 	}
 	pthread_mutex_lock(&n->vp->lock);
-	net_queues_rx(&n->q, hdr, frame, len);
+	net_queues_rx(q, hdr, frame, len);
 	pthread_mutex_unlock(&n->vp->lock);
+}
+
+/* How many pairs the driver uses: the packet paths and the tap follow. */
+static void net_set_active_pairs(struct virtio_net *n, unsigned int active)
+{
+	int ret;
+
+	for (unsigned int i = active; i < n->active_pairs; i++)
+		net_queues_reset(&n->pairs[i].q);
+	n->active_pairs = active;
+	if (n->tap && n->nr_pairs > 1) {
+		ret = net_tap_set_queues(n->tap, active);
+		if (ret < 0)
+			pr_warn("%s: cannot attach %u tap queue(s): %s", n->name, active,
+				strerror(-ret));
+	}
+	pr_debug("%s: %u of %u queue pair(s) in use", n->name, active, n->nr_pairs);
+}
+
+/*
+ * The control queue: each chain is a class and command byte, the command's
+ * data, and one writable status byte. Only MQ's VQ_PAIRS_SET is offered
+ * (no CTRL_RX, CTRL_VLAN, GUEST_ANNOUNCE or CTRL_GUEST_OFFLOADS); anything
+ * else, or a bad pair count, is answered VIRTIO_NET_ERR.
+ */
+static void net_ctrl(struct virtio_net *n)
+{
+	struct virtq *vq;
+	bool pushed = false;
+	int ret;
+
+	if (!virtio_pci_queue_ready(n->vp, n->ctrl_queue))
+		return;
+	vq = virtio_pci_vq(n->vp, n->ctrl_queue);
+	while ((ret = virtq_pop(vq, &n->ctrl_elem)) > 0) {
+		struct virtq_elem *e = &n->ctrl_elem;
+		uint8_t cmd[2], ack = VIRTIO_NET_ERR;
+		uint16_t pairs;
+
+		if (e->writable_len < 1 || e->readable_len < sizeof(cmd) ||
+		    virtq_elem_read(e, 0, cmd, sizeof(cmd)) < 0) {
+			virtq_push(vq, e, 0);
+			pushed = true;
+			continue;
+		}
+		if (cmd[0] == VIRTIO_NET_CTRL_MQ && cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
+		    e->readable_len == sizeof(cmd) + sizeof(pairs) &&
+		    virtq_elem_read(e, sizeof(cmd), &pairs, sizeof(pairs)) == 0) {
+			pairs = le16toh(pairs);
+			if (pairs >= 1 && pairs <= n->nr_pairs) {
+				net_set_active_pairs(n, pairs);
+				ack = VIRTIO_NET_OK;
+			}
+		}
+		virtq_elem_write(e, 0, &ack, sizeof(ack));
+		virtq_push(vq, e, sizeof(ack));
+		pushed = true;
+	}
+	if (ret < 0)
+		virtio_pci_set_needs_reset(n->vp);
+	if (pushed)
+		virtio_pci_queue_done(n->vp, n->ctrl_queue);
 }
 
 /*
@@ -160,7 +264,8 @@ static void net_apply_features(struct virtio_net *n, bool on)
 	unsigned int tun = 0;
 	int ret;
 
-	n->q.tx_offload = on && virtio_pci_has_feature(vp, VIRTIO_NET_F_CSUM);
+	for (unsigned int i = 0; i < n->nr_pairs; i++)
+		n->pairs[i].q.tx_offload = on && virtio_pci_has_feature(vp, VIRTIO_NET_F_CSUM);
 	if (!n->tap)
 		return;
 	if (on && virtio_pci_has_feature(vp, VIRTIO_NET_F_GUEST_CSUM)) {
@@ -187,14 +292,22 @@ static void net_driver_ok(void *opaque, struct virtio_pci *vp)
 static void net_queue_notify(void *opaque, struct virtio_pci *vp, uint16_t queue)
 {
 	struct virtio_net *n = opaque;
+	struct net_pair *p;
 
 	(void)vp;
-	if (queue == NET_TX_QUEUE) {
+	if (n->nr_pairs > 1 && queue == n->ctrl_queue) {
+		net_ctrl(n);
+		return;
+	}
+	if (queue / 2 >= n->nr_pairs)
+		return;
+	p = &n->pairs[queue / 2];
+	if (queue % 2 == NET_TX_QUEUE) {
 		n->in_tx = true;
-		net_queues_tx(&n->q);
+		net_queues_tx(&p->q);
 		n->in_tx = false;
-	} else if (queue == NET_RX_QUEUE) {
-		net_queues_rx_kick(&n->q);
+	} else {
+		net_queues_rx_kick(&p->q);
 	}
 }
 
@@ -202,8 +315,12 @@ static void net_reset(void *opaque)
 {
 	struct virtio_net *n = opaque;
 
-	net_queues_reset(&n->q);
+	for (unsigned int i = 0; i < n->nr_pairs; i++)
+		net_queues_reset(&n->pairs[i].q);
 	net_apply_features(n, false);
+	/* The spec: after a reset, the driver uses one pair until it says more. */
+	if (n->active_pairs != 1)
+		net_set_active_pairs(n, 1);
 }
 
 static void net_config_read(void *opaque, uint32_t off, void *data, unsigned int size)
@@ -218,7 +335,7 @@ static const struct virtio_dev_ops net_ops_template = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
 	.class_code = PCI_CLASS_NETWORK_ETHERNET,
-	.nr_queues = 2,
+	.nr_queues = 2,                /* 2 * pairs + 1 with several pairs */
 	.queue_max_size = NET_QUEUE_SIZE,
 	.features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
 		    (1ull << VIRTIO_NET_F_MTU),
@@ -247,7 +364,8 @@ static void virtio_net_free(struct virtio_net *n)
 		virtio_pci_destroy(n->vp);
 	net_slirp_destroy(n->slirp);
 	net_tap_destroy(n->tap);
-	net_queues_reset(&n->q);
+	for (unsigned int i = 0; i < n->nr_pairs; i++)
+		net_queues_reset(&n->pairs[i].q);
 	free(n);
 }
 
@@ -258,17 +376,32 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 	int ret;
 
 	*out = NULL;
-	if (cfg->num_queues > 2) {
-		errbuf_set(err, errlen, "--net: num_queues=%u: multiqueue is not supported yet",
-			   cfg->num_queues);
-		return -ENOTSUP;
+	if (cfg->num_queues > 2 && cfg->user) {
+		errbuf_set(err, errlen, "--net: num_queues=%u: user-mode networking has one queue "
+			   "pair (several need a tap)", cfg->num_queues);
+		return -EINVAL;
+	}
+	if (cfg->num_queues > 2 * NET_TAP_MAX_QUEUES) {
+		errbuf_set(err, errlen, "--net: num_queues=%u: at most %d", cfg->num_queues,
+			   2 * NET_TAP_MAX_QUEUES);
+		return -EINVAL;
 	}
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	snprintf(n->name, sizeof(n->name), "virtio-net%u", index);
-	net_queues_init(&n->q, n->name, &net_hooks, n);
+	n->nr_pairs = cfg->num_queues > 2 ? cfg->num_queues / 2 : 1;
+	n->active_pairs = 1;
+	for (unsigned int i = 0; i < n->nr_pairs; i++) {
+		n->pairs[i] = (struct net_pair){ .n = n, .index = i };
+		net_queues_init(&n->pairs[i].q, n->name, &net_hooks, &n->pairs[i]);
+	}
 	n->ops = net_ops_template;
+	if (n->nr_pairs > 1) {
+		n->ctrl_queue = (uint16_t)(2 * n->nr_pairs);
+		n->ops.nr_queues = (uint16_t)(2 * n->nr_pairs + 1);
+		n->ops.features |= BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ);
+	}
 	if (cfg->queue_size)
 		n->ops.queue_max_size = (uint16_t)cfg->queue_size;
 	if (cfg->mac) {
@@ -285,7 +418,7 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 		memcpy(n->config.mac, mac, sizeof(mac));
 	}
 	n->config.status = VIRTIO_NET_S_LINK_UP;
-	n->config.max_virtqueue_pairs = 1;
+	n->config.max_virtqueue_pairs = (uint16_t)n->nr_pairs;
 	n->config.mtu = NET_MTU;
 	if (cfg->user)
 		ret = net_slirp_create(vm->host->loop, cfg, n->name, net_rx, n, &n->slirp, err,
@@ -296,6 +429,8 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 		free(n);
 		return ret;
 	}
+	if (n->tap && n->nr_pairs > 1)
+		net_tap_set_queues(n->tap, 1); /* until the driver says more */
 	if (n->tap && (net_tap_offloads(n->tap) & NET_TAP_HOST_OFFLOAD))
 		n->ops.features |= NET_HOST_OFFLOADS;
 	if (n->tap && (net_tap_offloads(n->tap) & NET_TAP_GUEST_OFFLOAD))
@@ -315,13 +450,35 @@ struct virtio_net_set {
 	struct virtio_net *nets[VM_MAX_NETS];
 };
 
+/* With several pairs, how many the driver uses ("dev.virtio-netN.mq"). */
+#define NET_MQ_KIND "NTMQ"
+#define NET_MQ_VERSION 1
+struct net_mq_state {
+	struct snap_blob_header h;
+	uint32_t active_pairs, nr_pairs;
+};
+_Static_assert(sizeof(struct net_mq_state) == 24, "net_mq_state layout");
+
 static int net_set_save(void *state, struct snap_writer *w, char *err, size_t errlen)
 {
 	struct virtio_net_set *set = state;
 
 	for (unsigned int i = 0; i < set->nr; i++) {
-		int ret = virtio_pci_save(set->nets[i]->vp, w, err, errlen);
+		struct virtio_net *n = set->nets[i];
+		struct net_mq_state st = { .nr_pairs = n->nr_pairs };
+		char name[32];
+		int ret = virtio_pci_save(n->vp, w, err, errlen);
 
+		if (ret < 0)
+			return ret;
+		if (n->nr_pairs == 1)
+			continue;
+		pthread_mutex_lock(&n->vp->lock);
+		st.active_pairs = n->active_pairs;
+		pthread_mutex_unlock(&n->vp->lock);
+		snprintf(name, sizeof(name), "dev.%s.mq", n->name);
+		ret = devstate_put(w, name, NET_MQ_KIND, NET_MQ_VERSION, &st, sizeof(st), err,
+				   errlen);
 		if (ret < 0)
 			return ret;
 	}
@@ -334,11 +491,29 @@ static int net_set_load(void *state, const struct snap_reader *r, char *err, siz
 
 	for (unsigned int i = 0; i < set->nr; i++) {
 		struct virtio_net *n = set->nets[i];
+		struct net_mq_state st;
+		char name[32];
 		int ret = virtio_pci_load(n->vp, r, err, errlen);
 
 		if (ret < 0)
 			return ret;
+		if (n->nr_pairs > 1) {
+			snprintf(name, sizeof(name), "dev.%s.mq", n->name);
+			ret = devstate_get(r, name, NET_MQ_KIND, NET_MQ_VERSION, &st, sizeof(st), err,
+					   errlen);
+			if (ret < 0)
+				return ret;
+			if (st.nr_pairs != n->nr_pairs || !st.active_pairs ||
+			    st.active_pairs > n->nr_pairs) {
+				errbuf_set(err, errlen, "%s: %u of %u queue pairs in use in the snapshot, "
+					   "%u configured", name, st.active_pairs, st.nr_pairs,
+					   n->nr_pairs);
+				return -EINVAL;
+			}
+		}
 		pthread_mutex_lock(&n->vp->lock);
+		if (n->nr_pairs > 1)
+			net_set_active_pairs(n, st.active_pairs);
 		net_apply_features(n, virtio_pci_queue_ready(n->vp, NET_RX_QUEUE));
 		pthread_mutex_unlock(&n->vp->lock);
 	}

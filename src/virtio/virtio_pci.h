@@ -23,7 +23,7 @@
 
 struct vm;
 
-#define VIRTIO_PCI_MAX_QUEUES 16
+#define VIRTIO_PCI_MAX_QUEUES 32 /* 16 net queue pairs and a control queue fit */
 
 #define VIRTIO_F_RING_INDIRECT_DESC 28
 #define VIRTIO_F_RING_EVENT_IDX 29

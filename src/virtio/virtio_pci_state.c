@@ -46,7 +46,7 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "state blobs are little-endian");
 
 #define VP_STATE_KIND "VPCI"
-#define VP_STATE_VERSION 1
+#define VP_STATE_VERSION 2 /* 2: 32 queues (1 had 16) */
 
 struct vp_queue_state {
 	uint16_t size, msix_vector;

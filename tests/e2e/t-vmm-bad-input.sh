@@ -41,5 +41,7 @@ case_ "--serial: invalid mode 'usb'" --kernel "$K" --serial usb
 case_ "--serial: cannot open '/nonexistent/dir/log'" --kernel "$K" --serial file=/nonexistent/dir/log
 case_ "option '--kernel' needs a value" --kernel
 case_ "--cmdline: 3000 bytes" --kernel "$K" --cmdline "$(printf 'a%.0s' $(seq 1 3000))"
+case_ "num_queues=4: user-mode networking has one queue pair" --kernel "$K" --net user=on,num_queues=4
+case_ "is one tap queue: num_queues=4 needs tap=NAME" --kernel "$K" --net fd=0,num_queues=4
 
 [ "$errors" -eq 0 ] || fail "$errors bad-input case(s) misbehaved"

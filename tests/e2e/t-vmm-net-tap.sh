@@ -9,7 +9,9 @@
 # the test guest's module tree when the box lacks it). Then the same through
 # the REST API with the net entry of Cloud Hypervisor's documented vm.create
 # body (ip, mask, mac and no tap name): phyllo-vmm creates a tap named by
-# the kernel (vmtapN), as Cloud Hypervisor does.
+# the kernel (vmtapN), as Cloud Hypervisor does; with num_queues 4 and two
+# vCPUs, the guest's driver takes both queue pairs (MQ over the control
+# queue; the tap is a multiqueue tap) and the download goes through them.
 # timeout: 400
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vmm-common.sh"
@@ -41,6 +43,7 @@ mkfs.ext4 -q -F "$disk" || fail "mkfs.ext4"
 printf '%s\n' "ifconfig eth0 $guest_ip netmask 255.255.255.0 up
 echo \"PHYLLO NIC \$(cat /sys/class/net/eth0/address)\"
 echo \"PHYLLO FEATURES \$(cat /sys/class/net/eth0/device/features)\"
+echo \"PHYLLO QUEUES \$(ls /sys/class/net/eth0/queues | tr '\\n' ' ')\"
 if timeout 60 wget -q -O /tmp/blob http://$host_ip:$port/blob; then
 	echo \"PHYLLO WGET-MD5 \$(md5sum </tmp/blob | cut -d' ' -f1)\"
 else
@@ -97,6 +100,7 @@ wait "$vmm" || fail_log "$log" "tap boot exited $?"
 vmm=
 expect_line "$log" '^PHYLLO PCI .*=1af4:1041'
 expect_line "$log" '^PHYLLO NIC 52:54:00:12:34:56'
+expect_line "$log" '^PHYLLO QUEUES rx-0 tx-0 '
 expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"
 echo "ok: tap $tap: 1 MiB from $host_ip has md5 $want_md5"
 # Offloads negotiated (the virtio feature string, bit N at offset N): CSUM
@@ -120,13 +124,13 @@ echo "ok: guest -> host: 300000 bytes, md5 $up_md5"
 log=$(test_log api)
 cat >"$T/vm.json" <<EOF
 {
-  "cpus": {"boot_vcpus": 1, "max_vcpus": 1},
+  "cpus": {"boot_vcpus": 2, "max_vcpus": 2},
   "memory": {"size": 268435456},
   "payload": {"kernel": "$PHYLLO_GUEST/vmlinuz", "initramfs": "$PHYLLO_GUEST/initramfs.cpio.gz",
               "cmdline": "$GUEST_CMDLINE_BASE phyllo.mount=/dev/vda phyllo.mode=run phyllo.run=/mnt/get.sh"},
   "disks": [{"path": "$disk"}],
   "rng": {"src": "/dev/urandom"},
-  "net": [{"ip": "$host_ip", "mask": "255.255.255.0", "mac": "12:34:56:78:90:01"}],
+  "net": [{"ip": "$host_ip", "mask": "255.255.255.0", "mac": "12:34:56:78:90:01", "num_queues": 4}],
   "serial": {"mode": "Tty"}
 }
 EOF
@@ -144,3 +148,7 @@ expect_line "$log" 'created tap vmtap[0-9]+'
 expect_line "$log" '^PHYLLO NIC 12:34:56:78:90:01'
 expect_line "$log" "^PHYLLO WGET-MD5 $want_md5"
 echo "ok: vm.create with Cloud Hypervisor's net entry: $(grep -o 'created tap vmtap[0-9]*' "$log"), 1 MiB md5 $want_md5"
+expect_line "$log" '^PHYLLO QUEUES rx-0 rx-1 tx-0 tx-1'
+features=$(sed -n 's/^PHYLLO FEATURES \([01]*\).*/\1/p' "$log" | tr -d '\r')
+[ "${features:17:1}${features:22:1}" = 11 ] || fail "CTRL_VQ and MQ not negotiated: '$features'"
+echo "ok: multiqueue: the guest uses 2 queue pairs (CTRL_VQ, MQ negotiated)"
