@@ -35,7 +35,7 @@ want_md5=$(md5sum <"$web/blob" | cut -d' ' -f1)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 0.0.0.0 --directory "$web" "$port" >"$T/http.log" 2>&1 &
 http_pid=$!
-vmm= up_pid=
+vmm='' up_pid=''
 trap 'kill $http_pid 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
 
 truncate -s 16M "$disk"
