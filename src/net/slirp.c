@@ -5,23 +5,26 @@
  * libslirp wants a poll()-style host: before sleeping the application asks
  * it which sockets to watch (slirp_pollfds_fill), after waking it reports
  * what they are ready for (slirp_pollfds_poll); it also wants timers and a
- * clock. Our event loop is epoll, so we bridge the two the simplest way
- * that is correct:
+ * clock. Our event loop is epoll; the bridge is a "cycle": fill a pollfd
+ * array from slirp, poll() it without waiting, hand the results back, fire
+ * slirp's expired timers, then make the event loop wake us for exactly
+ * what slirp waits for:
  *
- *   - one periodic timerfd (every SLIRP_TICK_MS) on the event loop runs a
- *     "cycle": fill a pollfd array from slirp, poll() it without waiting,
- *     hand the results back, then fire slirp's expired timers;
- *   - every frame from the guest runs a cycle right after slirp_input(), so
- *     what the guest sends goes out to the host at once.
+ *   - the sockets: an epoll set of our own (sock_epfd, itself watched by
+ *     the event loop) holds each socket of the last cycle with the events
+ *     slirp asked for. It is brought up to date after every cycle with one
+ *     epoll_ctl per socket (MOD, or ADD when the kernel dropped a closed
+ *     fd whose number came back), and sockets slirp no longer lists are
+ *     removed; so a reused fd number can never be missed;
+ *   - the time: a one-shot timerfd armed for the earliest of slirp's own
+ *     deadline (2 ms while a delayed ACK is pending, 0.5 s for its slow
+ *     timers) and our timer list; nothing is armed while slirp is idle.
  *
- * Correctness first: the cost is up to SLIRP_TICK_MS of latency on data
- * arriving from host sockets and 1000 / SLIRP_TICK_MS idle wakeups a second
- * per device. Next step: register slirp's sockets with the epoll set
- * (diffing the pollfd set after each cycle) and arm the timerfd only for
- * slirp's next timer, so an idle network costs nothing.
- *
- * Timers are a short list checked each cycle; the clock is CLOCK_MONOTONIC.
- * Everything here runs on the event loop thread.
+ * A frame from the guest runs a cycle right after slirp_input(), so what
+ * the guest sends goes out at once; slirp's notify callback (it has more
+ * to do) runs another cycle when the current one ends. Timers are a short
+ * list checked each cycle; the clock is CLOCK_MONOTONIC. Everything here
+ * runs on the event loop thread.
  */
 #include "net/slirp.h"
 
@@ -43,7 +46,6 @@
 #include "vmm/config.h"
 #include "vmm/loop.h"
 
-#define SLIRP_TICK_MS 5
 #define SLIRP_NETWORK "10.0.2.0"
 #define SLIRP_NETMASK "255.255.255.0"
 #define SLIRP_HOST "10.0.2.2"
@@ -57,10 +59,19 @@ struct slirp_timer {
 	struct slirp_timer *next;
 };
 
+/* A socket in sock_epfd, with the events it was last given. */
+struct slirp_watch {
+	int fd;
+	uint32_t events;
+};
+
 struct net_slirp {
 	Slirp *slirp;
 	struct event_loop *loop;
-	int tick_fd;
+	int tick_fd;                 /* one-shot timerfd: slirp's next deadline */
+	int sock_epfd;               /* slirp's sockets (see the top) */
+	struct slirp_watch *watch;   /* what sock_epfd holds */
+	size_t nr_watch, cap_watch;
 	char name[32];
 	net_rx_fn rx;
 	void *rx_opaque;
@@ -68,6 +79,7 @@ struct net_slirp {
 	size_t nr_pfds, cap_pfds;
 	struct slirp_timer *timers;
 	bool in_cycle;
+	bool again;                  /* notify during a cycle: run one more */
 	bool warned_guest_error;
 };
 
@@ -151,10 +163,17 @@ static void cb_unregister_poll_fd(int fd, void *opaque)
 	(void)opaque;
 }
 
-/* Socket buffers freed up: the next tick (at most SLIRP_TICK_MS) serves it. */
+static void slirp_cycle(struct net_slirp *s);
+
+/* slirp has more to do (socket buffers freed up): a cycle, now or next. */
 static void cb_notify(void *opaque)
 {
-	(void)opaque;
+	struct net_slirp *s = opaque;
+
+	if (s->in_cycle)
+		s->again = true;
+	else
+		slirp_cycle(s);
 }
 
 static const SlirpCb slirp_callbacks = {
@@ -234,25 +253,113 @@ static void run_timers(struct net_slirp *s)
 	} while (fired);
 }
 
+static uint32_t epoll_events_of(short pevents)
+{
+	return (pevents & POLLIN ? EPOLLIN : 0) | (pevents & POLLOUT ? EPOLLOUT : 0) |
+	       (pevents & POLLPRI ? EPOLLPRI : 0);
+}
+
+/*
+ * Make sock_epfd hold exactly the sockets of pfds, with their events.
+ * Every socket gets its epoll_ctl even if nothing changed on our side: the
+ * kernel drops a closed fd by itself, and slirp may have reopened the number.
+ */
+static void watch_sockets(struct net_slirp *s)
+{
+	size_t kept = 0;
+
+	if (s->cap_watch < s->nr_pfds) {
+		struct slirp_watch *w = realloc(s->watch, s->nr_pfds * sizeof(*w));
+
+		if (!w)
+			return; /* the timer still runs cycles */
+		s->watch = w;
+		s->cap_watch = s->nr_pfds;
+	}
+	/* Gone from slirp's list: out of the set (an error means already out). */
+	for (size_t i = 0; i < s->nr_watch; i++) {
+		bool listed = false;
+
+		for (size_t j = 0; j < s->nr_pfds && !listed; j++)
+			listed = s->pfds[j].fd == s->watch[i].fd;
+		if (!listed)
+			epoll_ctl(s->sock_epfd, EPOLL_CTL_DEL, s->watch[i].fd, NULL);
+	}
+	for (size_t j = 0; j < s->nr_pfds; j++) {
+		struct epoll_event ev = { .events = epoll_events_of(s->pfds[j].events),
+					  .data.fd = s->pfds[j].fd };
+
+		if (epoll_ctl(s->sock_epfd, EPOLL_CTL_MOD, ev.data.fd, &ev) < 0 &&
+		    (errno != ENOENT || epoll_ctl(s->sock_epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0))
+			continue;
+		s->watch[kept++] = (struct slirp_watch){ .fd = ev.data.fd, .events = ev.events };
+	}
+	s->nr_watch = kept;
+}
+
+/* Arm the one-shot timerfd for slirp's deadline or our earliest timer. */
+static void arm_timer(struct net_slirp *s, uint32_t slirp_timeout_ms)
+{
+	int64_t now_ms = monotonic_ns() / 1000000, wait_ms = -1;
+	struct itimerspec its = { 0 };
+
+	if (slirp_timeout_ms != UINT32_MAX)
+		wait_ms = slirp_timeout_ms;
+	for (struct slirp_timer *t = s->timers; t; t = t->next) {
+		if (t->expire_ms < 0)
+			continue;
+		if (wait_ms < 0 || t->expire_ms - now_ms < wait_ms)
+			wait_ms = t->expire_ms > now_ms ? t->expire_ms - now_ms : 0;
+	}
+	if (wait_ms >= 0) {
+		/* 0 would disarm: a deadline already due fires in a microsecond. */
+		its.it_value.tv_sec = wait_ms / 1000;
+		its.it_value.tv_nsec = wait_ms ? (wait_ms % 1000) * 1000000 : 1000;
+	}
+	timerfd_settime(s->tick_fd, 0, &its, NULL);
+}
+
 /* One poll cycle over slirp's sockets, without waiting, then its timers. */
 static void slirp_cycle(struct net_slirp *s)
 {
-	uint32_t timeout = UINT32_MAX;
-	int n = 0;
+	unsigned int rounds = 0;
+	uint32_t timeout;
+	int n;
 
-	if (s->in_cycle) /* a send_packet inside a cycle fed the guest's reply back */
+	if (s->in_cycle) { /* a send_packet inside a cycle fed the guest's reply back */
+		s->again = true;
 		return;
-	s->in_cycle = true;
-	s->nr_pfds = 0;
-	slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
-	if (s->nr_pfds) {
-		do
-			n = poll(s->pfds, s->nr_pfds, 0);
-		while (n < 0 && errno == EINTR);
 	}
-	slirp_pollfds_poll(s->slirp, n < 0, cb_get_revents, s);
-	run_timers(s);
+	s->in_cycle = true;
+	do {
+		s->again = false;
+		timeout = UINT32_MAX;
+		n = 0;
+		s->nr_pfds = 0;
+		slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
+		if (s->nr_pfds) {
+			do
+				n = poll(s->pfds, s->nr_pfds, 0);
+			while (n < 0 && errno == EINTR);
+		}
+		slirp_pollfds_poll(s->slirp, n < 0, cb_get_revents, s);
+		run_timers(s);
+	} while (s->again && ++rounds < 8);
+	/* What to wake us for: the sockets as slirp now wants them, and time. */
+	s->nr_pfds = 0;
+	timeout = UINT32_MAX;
+	slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
+	watch_sockets(s);
+	arm_timer(s, s->again ? 0 : timeout); /* still more to do: soon */
 	s->in_cycle = false;
+}
+
+static void on_sockets(void *opaque, uint32_t events)
+{
+	struct net_slirp *s = opaque;
+
+	(void)events;
+	slirp_cycle(s);
 }
 
 static void on_tick(void *opaque, uint32_t events)
@@ -361,10 +468,6 @@ int net_slirp_create(struct event_loop *loop, const struct net_config *cfg, cons
 		     net_rx_fn rx, void *rx_opaque, struct net_slirp **out, char *err,
 		     size_t errlen)
 {
-	struct itimerspec tick = {
-		.it_interval = { .tv_nsec = SLIRP_TICK_MS * 1000000 },
-		.it_value = { .tv_nsec = SLIRP_TICK_MS * 1000000 },
-	};
 	SlirpConfig sc = {
 		.version = 1,
 		.restricted = cfg->restrict_,
@@ -381,7 +484,7 @@ int net_slirp_create(struct event_loop *loop, const struct net_config *cfg, cons
 	s->loop = loop;
 	s->rx = rx;
 	s->rx_opaque = rx_opaque;
-	s->tick_fd = -1;
+	s->tick_fd = s->sock_epfd = -1;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	inet_pton(AF_INET, SLIRP_NETWORK, &sc.vnetwork);
 	inet_pton(AF_INET, SLIRP_NETMASK, &sc.vnetmask);
@@ -398,21 +501,32 @@ int net_slirp_create(struct event_loop *loop, const struct net_config *cfg, cons
 	if (ret < 0)
 		goto fail;
 	s->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->tick_fd < 0 || timerfd_settime(s->tick_fd, 0, &tick, NULL) < 0) {
+	s->sock_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->tick_fd < 0 || s->sock_epfd < 0) {
 		ret = -errno;
+		errbuf_set(err, errlen, "--net: user-mode networking: %s", strerror(errno));
 		goto fail;
 	}
 	ret = loop_add(loop, s->tick_fd, EPOLLIN, on_tick, s);
 	if (ret < 0)
 		goto fail;
+	ret = loop_add(loop, s->sock_epfd, EPOLLIN, on_sockets, s);
+	if (ret < 0) {
+		loop_del(loop, s->tick_fd);
+		goto fail;
+	}
+	slirp_cycle(s); /* hostfwd listeners into the set */
 	*out = s;
 	return 0;
 fail:
 	if (s->tick_fd >= 0)
 		close(s->tick_fd);
+	if (s->sock_epfd >= 0)
+		close(s->sock_epfd);
 	if (s->slirp)
 		slirp_cleanup(s->slirp);
 	free(s->pfds);
+	free(s->watch);
 	while (s->timers)
 		cb_timer_free(s->timers, s);
 	free(s);
@@ -424,10 +538,13 @@ void net_slirp_destroy(struct net_slirp *s)
 	if (!s)
 		return;
 	loop_del(s->loop, s->tick_fd);
+	loop_del(s->loop, s->sock_epfd);
 	close(s->tick_fd);
+	close(s->sock_epfd);
 	slirp_cleanup(s->slirp);
 	while (s->timers) /* slirp frees its own; anything left is ours to drop */
 		cb_timer_free(s->timers, s);
 	free(s->pfds);
+	free(s->watch);
 	free(s);
 }
