@@ -18,13 +18,14 @@
  *     removed; so a reused fd number can never be missed;
  *   - the time: a one-shot timerfd armed for the earliest of slirp's own
  *     deadline (2 ms while a delayed ACK is pending, 0.5 s for its slow
- *     timers) and our timer list; nothing is armed while slirp is idle.
+ *     timers, at most 1 s: an idle network costs a wakeup a second) and
+ *     our timer list.
  *
  * A frame from the guest runs a cycle right after slirp_input(), so what
  * the guest sends goes out at once; slirp's notify callback (it has more
- * to do) runs another cycle when the current one ends. Timers are a short
- * list checked each cycle; the clock is CLOCK_MONOTONIC. Everything here
- * runs on the event loop thread.
+ * to do) gets another cycle when the current one ends, or from the timer.
+ * Timers are a short list checked each cycle; the clock is
+ * CLOCK_MONOTONIC. Everything here runs on the event loop thread.
  */
 #include "net/slirp.h"
 
@@ -163,9 +164,13 @@ static void cb_unregister_poll_fd(int fd, void *opaque)
 	(void)opaque;
 }
 
-static void slirp_cycle(struct net_slirp *s);
+static void arm_timer(struct net_slirp *s, uint32_t slirp_timeout_ms);
 
-/* slirp has more to do (socket buffers freed up): a cycle, now or next. */
+/*
+ * slirp has more to do (socket buffers freed up): another cycle soon. Never
+ * one from here: slirp may call this from inside slirp_input(), and a
+ * cycle in the middle of its TCP input would work on half-updated state.
+ */
 static void cb_notify(void *opaque)
 {
 	struct net_slirp *s = opaque;
@@ -173,7 +178,7 @@ static void cb_notify(void *opaque)
 	if (s->in_cycle)
 		s->again = true;
 	else
-		slirp_cycle(s);
+		arm_timer(s, 0);
 }
 
 static const SlirpCb slirp_callbacks = {
