@@ -5,8 +5,11 @@
 # link and downloads a random 1 MiB file from an HTTP server on the host
 # side; the checksum must match. Both ways on the same boot: the guest
 # pings the host and the host (busybox ping) the guest, and the guest sends
-# 300 kB of random data to a host listener (busybox nc), md5 compared. Needs root and the tun module (loaded from
-# the test guest's module tree when the box lacks it). Then the same through
+# 300 kB of random data to a host listener (busybox nc), md5 compared.
+# Everything runs in a network namespace of its own (the script runs itself
+# again under unshare -n), so the taps, addresses and servers touch nothing
+# else. Needs root and the tun module (loaded from the test guest's module
+# tree when the box lacks it). Then the same through
 # the REST API with the net entry of Cloud Hypervisor's documented vm.create
 # body (ip, mask, mac and no tap name): phyllo-vmm creates a tap named by
 # the kernel (vmtapN), as Cloud Hypervisor does; with num_queues 4 and two
@@ -15,6 +18,10 @@
 # timeout: 400
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vmm-common.sh"
+if [ -z "${PHYLLO_NETNS:-}" ]; then
+	PHYLLO_NETNS=1 exec unshare -n bash "$0" "$@"
+fi
+ip link set lo up || fail "no loopback in the test's network namespace"
 T=$PHYLLO_TMP
 disk=$T/net.ext4
 tap=phytap$$
