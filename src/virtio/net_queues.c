@@ -37,7 +37,6 @@
 
 #include "lib/log.h"
 
-
 void net_queues_init(struct net_queues *nq, const char *name, const struct net_queues_ops *ops,
 		     void *opaque)
 {
