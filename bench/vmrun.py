@@ -60,3 +60,17 @@ def boot_until(cmd, log_path, timeout, done, grace=None):
         raise RuntimeError(f"{why} before the guest finished; log: {log_path}\n"
                            + buf[-1500:].decode(errors="replace"))
     return buf, wall
+
+
+def ratio_table(pairs, names, columns, results):
+    """Prints a markdown table of ratios, one row per (a, b) in PAIRS:
+    results[a][key] / results[b][key] for each (key, title) in COLUMNS
+    ("-" where either is missing); NAMES gives the rows' VMM names."""
+    print("| | " + " | ".join(title for _, title in columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for a, b in pairs:
+        cells = []
+        for key, _ in columns:
+            x, y = results[a][key], results[b][key]
+            cells.append(f"x{x / y:.2f}" if x is not None and y else "-")
+        print(f"| {names[a]} / {names[b]} | " + " | ".join(cells) + " |")

@@ -43,7 +43,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from vmrun import boot_until  # noqa: E402  (bench/vmrun.py)
+from vmrun import boot_until, ratio_table  # noqa: E402  (bench/vmrun.py)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUEST = os.path.join(TOP, "build", "guest")
@@ -239,14 +239,7 @@ def main():
     if pairs:
         print("\nRatios (first figure / second figure). Every column is throughput: higher is "
               "better, so above 1 means the first VMM did better than the second.\n")
-        print("| | " + " | ".join(j[3].rsplit(" (", 1)[0] for j in jobs) + " |")
-        print("|---|" + "---|" * len(jobs))
-        for a, b in pairs:
-            cells = []
-            for j in jobs:
-                x, y = results[a][j[0]], results[b][j[0]]
-                cells.append(f"x{x / y:.2f}" if x is not None and y else "-")
-            print(f"| {NAMES[a]} / {NAMES[b]} | " + " | ".join(cells) + " |")
+        ratio_table(pairs, NAMES, [(j[0], j[3].rsplit(" (", 1)[0]) for j in jobs], results)
     if failed:
         print(f"\nfailed: {', '.join(NAMES[v] for v in dict.fromkeys(failed))} "
               f"(console logs in {logs})")

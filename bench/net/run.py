@@ -40,7 +40,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from vmrun import boot_until  # noqa: E402  (bench/vmrun.py)
+from vmrun import boot_until, ratio_table  # noqa: E402  (bench/vmrun.py)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUEST = os.path.join(TOP, "build", "guest")
@@ -207,14 +207,7 @@ def main():
     if pairs:
         print("\nRatios (phyllo-vmm / QEMU, same back end; throughput: above 1 means "
               "phyllo-vmm moved more)\n")
-        print("| | " + " | ".join(d for d, _ in DIRECTIONS) + " |")
-        print("|---|" + "---|" * len(DIRECTIONS))
-        for a, b in pairs:
-            cells = []
-            for d, _ in DIRECTIONS:
-                x, y = res[a][d], res[b][d]
-                cells.append(f"x{x / y:.2f}" if x is not None and y else "-")
-            print(f"| {NAMES[a]} / {NAMES[b]} | " + " | ".join(cells) + " |")
+        ratio_table(pairs, NAMES, [(d, d) for d, _ in DIRECTIONS], res)
     if failed:
         print(f"\nfailed: {', '.join(NAMES[v] for v in dict.fromkeys(failed))} "
               f"(console logs in {logs})")

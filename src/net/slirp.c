@@ -60,18 +60,12 @@ struct slirp_timer {
 	struct slirp_timer *next;
 };
 
-/* A socket in sock_epfd, with the events it was last given. */
-struct slirp_watch {
-	int fd;
-	uint32_t events;
-};
-
 struct net_slirp {
 	Slirp *slirp;
 	struct event_loop *loop;
 	int tick_fd;                 /* one-shot timerfd: slirp's next deadline */
 	int sock_epfd;               /* slirp's sockets (see the top) */
-	struct slirp_watch *watch;   /* what sock_epfd holds */
+	int *watch;                  /* the fds sock_epfd holds */
 	size_t nr_watch, cap_watch;
 	char name[32];
 	net_rx_fn rx;
@@ -274,7 +268,7 @@ static void watch_sockets(struct net_slirp *s)
 	size_t kept = 0;
 
 	if (s->cap_watch < s->nr_pfds) {
-		struct slirp_watch *w = realloc(s->watch, s->nr_pfds * sizeof(*w));
+		int *w = realloc(s->watch, s->nr_pfds * sizeof(*w));
 
 		if (!w)
 			return; /* the timer still runs cycles */
@@ -286,9 +280,9 @@ static void watch_sockets(struct net_slirp *s)
 		bool listed = false;
 
 		for (size_t j = 0; j < s->nr_pfds && !listed; j++)
-			listed = s->pfds[j].fd == s->watch[i].fd;
+			listed = s->pfds[j].fd == s->watch[i];
 		if (!listed)
-			epoll_ctl(s->sock_epfd, EPOLL_CTL_DEL, s->watch[i].fd, NULL);
+			epoll_ctl(s->sock_epfd, EPOLL_CTL_DEL, s->watch[i], NULL);
 	}
 	for (size_t j = 0; j < s->nr_pfds; j++) {
 		struct epoll_event ev = { .events = epoll_events_of(s->pfds[j].events),
@@ -297,7 +291,7 @@ static void watch_sockets(struct net_slirp *s)
 		if (epoll_ctl(s->sock_epfd, EPOLL_CTL_MOD, ev.data.fd, &ev) < 0 &&
 		    (errno != ENOENT || epoll_ctl(s->sock_epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0))
 			continue;
-		s->watch[kept++] = (struct slirp_watch){ .fd = ev.data.fd, .events = ev.events };
+		s->watch[kept++] = ev.data.fd;
 	}
 	s->nr_watch = kept;
 }

@@ -46,7 +46,6 @@
 #include "vmm/config.h"
 #include "vmm/loop.h"
 
-#define TAP_VNET_HDR_LEN VNET_HDR_LEN
 #define TAP_MAX_FRAME (14 + 65535)
 #define TAP_READ_BUDGET 64
 
@@ -94,7 +93,7 @@ static void on_tap_readable(void *opaque, uint32_t events)
 		if (n <= 0)
 			return; /* EAGAIN: empty */
 		if (t->vnet_hdr)
-			n -= TAP_VNET_HDR_LEN;
+			n -= VNET_HDR_LEN;
 		if (n >= 14)
 			t->rx(t->rx_opaque, q->index, t->vnet_hdr ? &hdr : NULL, t->buf, (size_t)n);
 	}
@@ -234,7 +233,7 @@ int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const 
 {
 	unsigned int pairs = cfg->num_queues > 2 ? cfg->num_queues / 2 : 1;
 	struct ifreq ifr = { 0 };
-	int hdr_len = TAP_VNET_HDR_LEN;
+	int hdr_len = VNET_HDR_LEN;
 	struct net_tap *t;
 	int ret;
 

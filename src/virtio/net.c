@@ -373,6 +373,7 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 			  struct virtio_net **out, char *err, size_t errlen)
 {
 	struct virtio_net *n;
+	unsigned int offloads;
 	int ret;
 
 	*out = NULL;
@@ -431,9 +432,10 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 	}
 	if (n->tap && n->nr_pairs > 1)
 		net_tap_set_queues(n->tap, 1); /* until the driver says more */
-	if (n->tap && (net_tap_offloads(n->tap) & NET_TAP_HOST_OFFLOAD))
+	offloads = n->tap ? net_tap_offloads(n->tap) : 0;
+	if (offloads & NET_TAP_HOST_OFFLOAD)
 		n->ops.features |= NET_HOST_OFFLOADS;
-	if (n->tap && (net_tap_offloads(n->tap) & NET_TAP_GUEST_OFFLOAD))
+	if (offloads & NET_TAP_GUEST_OFFLOAD)
 		n->ops.features |= NET_GUEST_OFFLOADS;
 	ret = virtio_pci_create(vm, &n->ops, n, &n->vp);
 	if (ret < 0) {
