@@ -219,6 +219,8 @@ static void *vcpu_thread(void *opaque)
 			vcpu_fatal(vcpu, what);
 			break;
 		}
+		vcpu->nr_exits++;
+		vcpu->last_exit_reason = vcpu->run->exit_reason;
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
@@ -250,12 +252,50 @@ void vcpu_kick_and_join(struct vcpu *vcpu)
 	vcpu_kick(vcpu);
 	pthread_join(vcpu->thread, NULL);
 	vcpu->running = false;
-	if (log_get_level() >= LOG_DEBUG) {
-		struct kvm_regs regs;
+	/* Stopped from outside (a timeout's SIGTERM, often): say where it was. */
+	bool from_outside = atomic_load(&vcpu->vm->exit_reason) == VM_EXIT_SIGNAL;
 
-		if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0)
-			pr_debug("vCPU %u stopped at RIP 0x%llx", vcpu->id,
-				 (unsigned long long)regs.rip);
-	}
+	vcpu_log_state(vcpu, from_outside ? LOG_INFO : LOG_DEBUG);
 	vcpu->run->immediate_exit = 0;
+}
+
+static const char *mp_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[KVM_MP_STATE_RUNNABLE] = "runnable",
+		[KVM_MP_STATE_UNINITIALIZED] = "waiting for INIT",
+		[KVM_MP_STATE_INIT_RECEIVED] = "INIT received",
+		[KVM_MP_STATE_HALTED] = "halted",
+		[KVM_MP_STATE_SIPI_RECEIVED] = "SIPI received",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) && names[state] ? names[state] : "other";
+}
+
+/*
+ * Why this exists: a guest that hangs without a word (seen now and then
+ * under nested KVM) leaves nothing to go on but where its vCPUs were when
+ * the VMM was told to stop. Called on a stopped (joined) vCPU only.
+ */
+void vcpu_log_state(struct vcpu *vcpu, enum log_level level)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_mp_state mp;
+
+	if (log_get_level() < level)
+		return;
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) < 0) {
+		log_msg(level, "vCPU %u: its state cannot be read: %s", vcpu->id, strerror(errno));
+		return;
+	}
+	log_msg(level,
+		"vCPU %u stopped at RIP 0x%llx (CS 0x%x, CR0 0x%llx, EFER 0x%llx, RFLAGS 0x%llx, %s)"
+		" after %llu exits, the last reason %u",
+		vcpu->id, (unsigned long long)regs.rip, sregs.cs.selector,
+		(unsigned long long)sregs.cr0, (unsigned long long)sregs.efer,
+		(unsigned long long)regs.rflags, mp_state_name(mp.mp_state), vcpu->nr_exits,
+		vcpu->last_exit_reason);
 }

@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "lib/log.h"
+
 struct vm;
 
 struct vcpu {
@@ -19,6 +21,9 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool running; /* thread started and not joined */
+	/* Written by the vCPU's own thread only; read after it is joined. */
+	unsigned long long nr_exits;
+	unsigned int last_exit_reason;
 };
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);
@@ -26,6 +31,8 @@ void vcpu_destroy(struct vcpu *vcpu);
 int vcpu_start(struct vcpu *vcpu);
 /* Make KVM_RUN return now (from any thread), then join. */
 void vcpu_kick_and_join(struct vcpu *vcpu);
+/* One log line at LEVEL: where a stopped vCPU is and what it last did. */
+void vcpu_log_state(struct vcpu *vcpu, enum log_level level);
 /* Make KVM_RUN return now without ending the thread (pause). */
 void vcpu_kick(struct vcpu *vcpu);
 /* The signal used to kick vCPUs out of KVM_RUN; installed once per process. */
