@@ -93,6 +93,11 @@ wait_socket() {
 	return 1
 }
 
+# free_port: a TCP port on 127.0.0.1 that nobody listens on right now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # run_vmm TIMEOUT LOG ARGS...: runs $PHYLLO_VMM ARGS... for at most TIMEOUT
 # seconds, stdout and stderr to LOG; returns its status (124 on timeout).
 # Under set -e write `rc=0; run_vmm ... || rc=$?` to look at the status.

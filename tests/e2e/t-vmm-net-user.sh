@@ -17,10 +17,6 @@
 T=$PHYLLO_TMP
 disk=$T/net.ext4
 
-# free_port: a TCP port nobody listens on right now.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 put_file() {
 	printf '%s\n' "$3" >"$T/put.tmp"
 	debugfs -w -R "write $T/put.tmp $2" "$1" >/dev/null 2>&1 || fail "debugfs write $2"
