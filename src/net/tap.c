@@ -17,11 +17,16 @@
  * host's flows over the attached fds, and a pair the driver has not
  * enabled is detached (TUNSETQUEUE) so that nothing is steered to it.
  *
- * Each fd is non-blocking and on the event loop: when it is readable
- * we read frames until it is empty (at most TAP_READ_BUDGET per wakeup, so
- * the loop stays fair) and hand each to the device. A write the tap cannot
- * take right now (EAGAIN: its queue is full) drops the frame, as a full NIC
- * queue would; TCP retransmits.
+ * Each fd is non-blocking and on the event loop. Frames move without a
+ * copy of ours: when an fd is readable the device (net.c) reads frames
+ * with net_tap_read() straight into the guest's receive buffers; when the
+ * guest has posted none, the device pauses the fd (it is no longer
+ * watched, frames wait in the tap's own queue, which drops beyond its
+ * txqueuelen as a NIC would) until the guest's next receive kick. The
+ * guest's frames go out with one writev() from its buffers (the kernel
+ * copies them before it reads them). A write the tap cannot take right
+ * now (EAGAIN: its queue is full) drops the frame, as a full NIC queue
+ * would; TCP retransmits.
  */
 #include "net/tap.h"
 
@@ -46,8 +51,7 @@
 #include "vmm/config.h"
 #include "vmm/loop.h"
 
-#define TAP_MAX_FRAME (14 + 65535)
-#define TAP_READ_BUDGET 64
+#define TAP_MAX_IOV 1024 /* IOV_MAX: a header and 1023 segments of frame */
 
 struct net_tap;
 
@@ -57,6 +61,7 @@ struct tap_queue {
 	int fd;
 	unsigned int index;
 	bool attached;
+	bool paused;        /* not watched: the guest has no receive buffer */
 };
 
 struct net_tap {
@@ -68,49 +73,63 @@ struct net_tap {
 	bool guest_offload;  /* TUNSETOFFLOAD works */
 	struct event_loop *loop;
 	char name[32];
-	net_rx_fn rx;
-	void *rx_opaque;
+	net_tap_ready_fn ready;
+	void *opaque;
 	bool warned_write;
-	uint8_t buf[TAP_MAX_FRAME];
+	struct iovec wiov[TAP_MAX_IOV];
 };
 
 static void on_tap_readable(void *opaque, uint32_t events)
 {
 	struct tap_queue *q = opaque;
-	struct net_tap *t = q->t;
-	struct vnet_hdr hdr;
 
 	(void)events;
-	for (int i = 0; i < TAP_READ_BUDGET; i++) {
-		struct iovec iov[2] = {
-			{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
-			{ .iov_base = t->buf, .iov_len = sizeof(t->buf) },
-		};
-		ssize_t n = t->vnet_hdr ? readv(q->fd, iov, 2) : read(q->fd, t->buf, sizeof(t->buf));
+	q->t->ready(q->t->opaque, q->index);
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* EAGAIN: empty */
-		if (t->vnet_hdr)
-			n -= VNET_HDR_LEN;
-		if (n >= 14)
-			t->rx(t->rx_opaque, q->index, t->vnet_hdr ? &hdr : NULL, t->buf, (size_t)n);
-	}
+ssize_t net_tap_read(struct net_tap *t, unsigned int queue, const struct iovec *iov,
+		     unsigned int iovcnt)
+{
+	ssize_t n;
+
+	if (queue >= t->nr_queues || iovcnt > TAP_MAX_IOV)
+		return -EINVAL;
+	do
+		n = readv(t->q[queue].fd, iov, (int)iovcnt);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+bool net_tap_has_vnet_hdr(const struct net_tap *t)
+{
+	return t->vnet_hdr;
+}
+
+void net_tap_pause_rx(struct net_tap *t, unsigned int queue, bool pause)
+{
+	struct tap_queue *q;
+
+	if (queue >= t->nr_queues || t->q[queue].paused == pause)
+		return;
+	q = &t->q[queue];
+	if (loop_mod(t->loop, q->fd, pause ? 0 : EPOLLIN) == 0)
+		q->paused = pause;
 }
 
 void net_tap_input(struct net_tap *t, unsigned int queue, const struct vnet_hdr *hdr,
-		   const void *frame, size_t len)
+		   const struct iovec *frame, unsigned int iovcnt)
 {
 	int fd = t->q[queue < t->nr_queues ? queue : 0].fd;
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)hdr, .iov_len = sizeof(*hdr) },
-		{ .iov_base = (void *)frame, .iov_len = len },
-	};
+	unsigned int k = 0;
 	ssize_t n;
 
+	if (iovcnt + 1 > TAP_MAX_IOV)
+		return; /* a frame in 1024 pieces is the guest's folly: dropped */
+	if (t->vnet_hdr)
+		t->wiov[k++] = (struct iovec){ .iov_base = (void *)hdr, .iov_len = sizeof(*hdr) };
+	memcpy(&t->wiov[k], frame, iovcnt * sizeof(*frame));
 	do
-		n = t->vnet_hdr ? writev(fd, iov, 2) : write(fd, frame, len);
+		n = writev(fd, t->wiov, (int)(k + iovcnt));
 	while (n < 0 && errno == EINTR);
 	/* EINVAL: the kernel refused the guest's offload header; the guest's loss. */
 	if (n < 0 && errno != EAGAIN && errno != EINVAL && !t->warned_write) {
@@ -229,7 +248,8 @@ static int tap_open_queue(struct net_tap *t, struct ifreq *ifr, char *err, size_
 }
 
 int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const char *name,
-		   net_rx_fn rx, void *rx_opaque, struct net_tap **out, char *err, size_t errlen)
+		   net_tap_ready_fn ready, void *opaque, struct net_tap **out, char *err,
+		   size_t errlen)
 {
 	unsigned int pairs = cfg->num_queues > 2 ? cfg->num_queues / 2 : 1;
 	struct ifreq ifr = { 0 };
@@ -252,8 +272,8 @@ int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const 
 	if (!t)
 		return -ENOMEM;
 	t->loop = loop;
-	t->rx = rx;
-	t->rx_opaque = rx_opaque;
+	t->ready = ready;
+	t->opaque = opaque;
 	t->multi = pairs > 1;
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	if (cfg->fd < 0) {

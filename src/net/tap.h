@@ -7,7 +7,10 @@
 #ifndef PHYLLO_NET_TAP_H
 #define PHYLLO_NET_TAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "net/slirp.h"
 
@@ -17,21 +20,39 @@ struct net_tap;
 #define NET_TAP_MAX_QUEUES 8
 
 /*
+ * Called on the event loop when fd QUEUE has frames to read: the device
+ * reads them with net_tap_read(), or pauses the fd (net_tap_pause_rx).
+ */
+typedef void (*net_tap_ready_fn)(void *opaque, unsigned int queue);
+
+/*
  * Open (or take, fd=N) the tap of CFG and watch it on LOOP; with ip= and
  * mask= give the host side that address and bring the link up. With
  * num_queues=2N (N > 1, tap=NAME only) it is a multiqueue tap of N fds,
- * all attached; frames from fd i reach RX with queue i. Errors fill ERR
- * and return -errno.
+ * all attached; fd i is queue pair i. Errors fill ERR and return -errno.
  */
 int net_tap_create(struct event_loop *loop, const struct net_config *cfg, const char *name,
-		   net_rx_fn rx, void *rx_opaque, struct net_tap **out, char *err, size_t errlen);
+		   net_tap_ready_fn ready, void *opaque, struct net_tap **out, char *err,
+		   size_t errlen);
 void net_tap_destroy(struct net_tap *t);
 /*
- * A frame from the guest, with its header (which may ask the host to fill
- * a checksum or cut a large segment: only if net_tap_offloads() said so).
+ * Read one frame from fd QUEUE into IOV: the vnet header first if
+ * net_tap_has_vnet_hdr(). Returns its length (header included; the whole
+ * frame's, even if IOV was shorter and it was cut), or -errno (-EAGAIN:
+ * none waiting).
+ */
+ssize_t net_tap_read(struct net_tap *t, unsigned int queue, const struct iovec *iov,
+		     unsigned int iovcnt);
+bool net_tap_has_vnet_hdr(const struct net_tap *t);
+/* Stop (or start again) watching fd QUEUE: while the guest has no receive buffer. */
+void net_tap_pause_rx(struct net_tap *t, unsigned int queue, bool pause);
+/*
+ * A frame from the guest (IOVCNT segments), with its header (which may ask
+ * the host to fill a checksum or cut a large segment: only if
+ * net_tap_offloads() said so).
  */
 void net_tap_input(struct net_tap *t, unsigned int queue, const struct vnet_hdr *hdr,
-		   const void *frame, size_t len);
+		   const struct iovec *frame, unsigned int iovcnt);
 /* Multiqueue: attach fds 0..active-1, detach the rest. Returns 0 or -errno. */
 int net_tap_set_queues(struct net_tap *t, unsigned int active);
 

@@ -31,10 +31,16 @@
  * transport (virtio_pci_queue_ready/vq, queue_done, set_needs_reset) and
  * onto the back end's input function.
  *
- * Transmit: a guest kick pops each chain and hands the frame to the back
- * end. Receive: the back end calls net_rx() on the event loop thread; the
- * frame goes straight into the next receive buffer, or into the backlog
- * while the guest has posted none; a kick on the receive queue flushes it.
+ * Transmit: a guest kick pops each chain and hands the frame, as segments
+ * of guest memory, to the back end: a tap takes them with one writev(),
+ * libslirp gets them gathered into one buffer. Receive from a tap: when
+ * its fd is readable, net_tap_ready() reads frames straight into the
+ * guest's receive buffers (no copy of ours; a batch per wakeup, one
+ * interrupt); with no buffer posted the fd is paused until the guest
+ * kicks the receive queue, and frames wait in the tap's own queue.
+ * Receive from libslirp: it calls net_rx() with a frame of its own, which
+ * is copied into the next receive buffer, or into the backlog while the
+ * guest has posted none; a kick on the receive queue flushes it.
  *
  * Locking: all of it runs on the event loop thread under vp->lock. The
  * back end may answer a transmitted frame at once (ARP, DHCP) from inside
@@ -123,7 +129,10 @@ struct virtio_net {
 	uint16_t ctrl_queue;           /* 2 * nr_pairs, if nr_pairs > 1 */
 	struct virtq_elem ctrl_elem;
 	struct net_pair pairs[NET_TAP_MAX_QUEUES];
+	uint8_t *slirp_buf;            /* a transmitted frame, gathered for libslirp */
 };
+
+#define NET_TAP_RX_BATCH 64            /* frames read per wakeup of a tap fd */
 
 /* --- the packet path's hooks, called with vp->lock held ------------------- */
 
@@ -158,15 +167,25 @@ static void net_hook_needs_reset(void *opaque)
 	virtio_pci_set_needs_reset(p->n->vp);
 }
 
-static void net_hook_transmit(void *opaque, const struct vnet_hdr *hdr, const void *frame,
-			      size_t len)
+static void net_hook_transmit(void *opaque, const struct vnet_hdr *hdr,
+			      const struct iovec *frame, unsigned int iovcnt, size_t len)
 {
 	struct net_pair *p = opaque;
+	struct virtio_net *n = p->n;
+	size_t off = 0;
 
-	if (p->n->slirp)
-		net_slirp_input(p->n->slirp, frame, len);
-	else
-		net_tap_input(p->n->tap, p->index, hdr, frame, len);
+	if (n->tap) {
+		net_tap_input(n->tap, p->index, hdr, frame, iovcnt);
+		return;
+	}
+	/* libslirp takes one contiguous frame. */
+	for (unsigned int i = 0; i < iovcnt && off < len; i++) {
+		size_t k = frame[i].iov_len < len - off ? frame[i].iov_len : len - off;
+
+		memcpy(n->slirp_buf + off, frame[i].iov_base, k);
+		off += k;
+	}
+	net_slirp_input(n->slirp, n->slirp_buf, off);
 }
 
 static const struct net_queues_ops net_hooks = {
@@ -176,7 +195,45 @@ static const struct net_queues_ops net_hooks = {
 	.transmit = net_hook_transmit,
 };
 
-/* From the back end (event loop thread). */
+static ssize_t net_tap_read_fn(void *ctx, const struct iovec *iov, unsigned int iovcnt)
+{
+	struct net_pair *p = ctx;
+
+	return net_tap_read(p->n->tap, p->index, iov, iovcnt);
+}
+
+/*
+ * The tap's fd QUEUE has frames (event loop thread): read them straight
+ * into the pair's receive buffers, a bounded batch per wakeup so the loop
+ * stays fair, one interrupt for the batch. With no buffer left, the fd is
+ * paused until the guest kicks the receive queue.
+ */
+static void net_tap_ready(void *opaque, unsigned int queue)
+{
+	struct virtio_net *n = opaque;
+	struct net_pair *p = &n->pairs[queue < n->nr_pairs ? queue : 0];
+	bool has_hdr = net_tap_has_vnet_hdr(n->tap);
+	int ret = 1, got = 0;
+
+	pthread_mutex_lock(&n->vp->lock);
+	while (got < NET_TAP_RX_BATCH &&
+	       (ret = net_queues_rx_read(&p->q, net_tap_read_fn, p, has_hdr)) > 0)
+		got++;
+	if (ret == 0)
+		net_tap_pause_rx(n->tap, p->index, true);
+	if (got)
+		net_queues_rx_done(&p->q);
+	pthread_mutex_unlock(&n->vp->lock);
+}
+
+/* Every fd of the tap is watched again: the queues may have changed. */
+static void net_tap_resume_all(struct virtio_net *n)
+{
+	for (unsigned int i = 0; n->tap && i < n->nr_pairs; i++)
+		net_tap_pause_rx(n->tap, i, false);
+}
+
+/* From libslirp (event loop thread). */
 static void net_rx(void *opaque, unsigned int queue, const struct vnet_hdr *hdr,
 		   const void *frame, size_t len)
 {
@@ -206,6 +263,7 @@ static void net_set_active_pairs(struct virtio_net *n, unsigned int active)
 			pr_warn("%s: cannot attach %u tap queue(s): %s", n->name, active,
 				strerror(-ret));
 	}
+	net_tap_resume_all(n);
 	pr_debug("%s: %u of %u queue pair(s) in use", n->name, active, n->nr_pairs);
 }
 
@@ -286,6 +344,7 @@ static void net_driver_ok(void *opaque, struct virtio_pci *vp)
 {
 	(void)vp;
 	net_apply_features(opaque, true);
+	net_tap_resume_all(opaque);
 }
 
 /* A kick (event loop thread, vp->lock held). */
@@ -306,6 +365,8 @@ static void net_queue_notify(void *opaque, struct virtio_pci *vp, uint16_t queue
 		n->in_tx = true;
 		net_queues_tx(&p->q);
 		n->in_tx = false;
+	} else if (n->tap) {
+		net_tap_pause_rx(n->tap, p->index, false); /* new buffers */
 	} else {
 		net_queues_rx_kick(&p->q);
 	}
@@ -321,6 +382,7 @@ static void net_reset(void *opaque)
 	/* The spec: after a reset, the driver uses one pair until it says more. */
 	if (n->active_pairs != 1)
 		net_set_active_pairs(n, 1);
+	net_tap_resume_all(n);
 }
 
 static void net_config_read(void *opaque, uint32_t off, void *data, unsigned int size)
@@ -366,6 +428,7 @@ static void virtio_net_free(struct virtio_net *n)
 	net_tap_destroy(n->tap);
 	for (unsigned int i = 0; i < n->nr_pairs; i++)
 		net_queues_reset(&n->pairs[i].q);
+	free(n->slirp_buf);
 	free(n);
 }
 
@@ -421,12 +484,18 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	n->config.max_virtqueue_pairs = (uint16_t)n->nr_pairs;
 	n->config.mtu = NET_MTU;
+	if (cfg->user && !(n->slirp_buf = malloc(NET_MAX_FRAME))) {
+		free(n);
+		return -ENOMEM;
+	}
 	if (cfg->user)
 		ret = net_slirp_create(vm->host->loop, cfg, n->name, net_rx, n, &n->slirp, err,
 				       errlen);
 	else
-		ret = net_tap_create(vm->host->loop, cfg, n->name, net_rx, n, &n->tap, err, errlen);
+		ret = net_tap_create(vm->host->loop, cfg, n->name, net_tap_ready, n, &n->tap, err,
+				     errlen);
 	if (ret < 0) {
+		free(n->slirp_buf);
 		free(n);
 		return ret;
 	}

@@ -31,6 +31,7 @@
 #include "virtio/net_queues.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,15 @@ void net_queues_init(struct net_queues *nq, const char *name, const struct net_q
 	snprintf(nq->name, sizeof(nq->name), "%s", name);
 	nq->ops = ops;
 	nq->opaque = opaque;
+}
+
+static void net_rx_too_small(struct net_queues *nq, size_t len)
+{
+	nq->rx_dropped++;
+	if (!nq->warned_rx_small)
+		pr_warn("%s: receive buffer of %u bytes is too small for a %zu-byte frame; dropped",
+			nq->name, nq->rx_elem.writable_len, len);
+	nq->warned_rx_small = true;
 }
 
 /*
@@ -72,14 +82,60 @@ static bool net_rx_put(struct net_queues *nq, const struct vnet_hdr *from, const
 		virtq_elem_write(&nq->rx_elem, NET_HDR_LEN, frame, len);
 		written = (uint32_t)(NET_HDR_LEN + len);
 	} else {
-		nq->rx_dropped++;
-		if (!nq->warned_rx_small)
-			pr_warn("%s: receive buffer of %u bytes is too small for a %zu-byte frame; dropped",
-				nq->name, nq->rx_elem.writable_len, len);
-		nq->warned_rx_small = true;
+		net_rx_too_small(nq, len);
 	}
 	virtq_push(vq, &nq->rx_elem, written);
 	return true;
+}
+
+int net_queues_rx_read(struct net_queues *nq, net_read_fn read, void *ctx, bool has_hdr)
+{
+	struct virtq *vq = nq->ops->queue(nq->opaque, NET_RX_QUEUE);
+	const struct iovec *iov;
+	uint16_t one = htole16(1);
+	uint32_t written = 0;
+	ssize_t n;
+	int ret, nr;
+
+	if (!vq)
+		return 0;
+	ret = virtq_pop(vq, &nq->rx_elem);
+	if (ret < 0)
+		nq->ops->needs_reset(nq->opaque);
+	if (ret <= 0)
+		return 0;
+	iov = virtq_elem_writable(&nq->rx_elem);
+	nr = virtq_iov_slice(iov, nq->rx_elem.n_writable, has_hdr ? 0 : NET_HDR_LEN, nq->rx_iov,
+			     VIRTQ_ELEM_MAX_SEGS);
+	n = nr > 0 ? read(ctx, nq->rx_iov, (unsigned int)nr) : -EMSGSIZE;
+	if (n < 0 && n != -EMSGSIZE) {
+		virtq_unpop(vq, &nq->rx_elem);
+		return (int)n;
+	}
+	if (!has_hdr && n >= 0)
+		n += NET_HDR_LEN;
+	if (n < NET_HDR_LEN + NET_ETH_HDR_LEN) {
+		nq->rx_dropped++;
+	} else if ((size_t)n > nq->rx_elem.writable_len) {
+		/* The back end cut the frame to the buffer: drop what is left. */
+		net_rx_too_small(nq, (size_t)n - NET_HDR_LEN);
+	} else {
+		/* A tap's header stops before num_buffers (it never writes it). */
+		if (has_hdr)
+			virtq_elem_write(&nq->rx_elem, offsetof(struct vnet_hdr, num_buffers), &one,
+					 sizeof(one));
+		else
+			virtq_elem_write(&nq->rx_elem, 0, &(struct vnet_hdr){ .num_buffers = one },
+					 sizeof(struct vnet_hdr));
+		written = (uint32_t)n;
+	}
+	virtq_push(vq, &nq->rx_elem, written);
+	return 1;
+}
+
+void net_queues_rx_done(struct net_queues *nq)
+{
+	nq->ops->queue_done(nq->opaque, NET_RX_QUEUE);
 }
 
 void net_queues_reset(struct net_queues *nq)
@@ -168,13 +224,16 @@ void net_queues_tx(struct net_queues *nq)
 					nq->name, total, NET_HDR_LEN, NET_ETH_HDR_LEN, NET_MAX_FRAME);
 			nq->warned_tx = true;
 		} else {
-			/* Copied first: the guest may rewrite its buffer meanwhile. */
+			/* The header is copied: the guest may rewrite its buffer meanwhile. */
 			struct vnet_hdr hdr = { 0 };
+			int nr = virtq_iov_slice(virtq_elem_readable(&nq->tx_elem),
+						 nq->tx_elem.n_readable, NET_HDR_LEN, nq->tx_iov,
+						 VIRTQ_ELEM_MAX_SEGS);
 
-			if ((!nq->tx_offload ||
-			     virtq_elem_read(&nq->tx_elem, 0, &hdr, sizeof(hdr)) == 0) &&
-			    virtq_elem_read(&nq->tx_elem, NET_HDR_LEN, nq->tx_buf, frame_len) == 0)
-				nq->ops->transmit(nq->opaque, &hdr, nq->tx_buf, frame_len);
+			if (nr > 0 && (!nq->tx_offload ||
+				       virtq_elem_read(&nq->tx_elem, 0, &hdr, sizeof(hdr)) == 0))
+				nq->ops->transmit(nq->opaque, &hdr, nq->tx_iov, (unsigned int)nr,
+						  frame_len);
 		}
 		virtq_push(vq, &nq->tx_elem, 0);
 		pushed = true;

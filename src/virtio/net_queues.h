@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "net/vnet_hdr.h"
 #include "virtio/virtq.h"
@@ -40,9 +42,22 @@ struct net_queues_ops {
 	/*
 	 * A frame (NET_ETH_HDR_LEN..NET_MAX_FRAME bytes) the guest sent, with
 	 * its header: the guest's own while tx_offload is set, else all zero.
+	 * The frame is LEN bytes in IOVCNT segments of guest memory, which the
+	 * guest may change at any time: a back end copies it (writev to a tap
+	 * does) before it looks at it.
 	 */
-	void (*transmit)(void *opaque, const struct vnet_hdr *hdr, const void *frame, size_t len);
+	void (*transmit)(void *opaque, const struct vnet_hdr *hdr, const struct iovec *frame,
+			 unsigned int iovcnt, size_t len);
 };
+
+/*
+ * A back end that reads frames straight into guest buffers (a tap): read
+ * one frame into IOV (IOVCNT segments), preceded by its vnet header when
+ * the back end has one. Returns the bytes read (header included, the
+ * frame's whole length even when IOV was too short for it), or -errno
+ * (-EAGAIN: no frame waiting).
+ */
+typedef ssize_t (*net_read_fn)(void *ctx, const struct iovec *iov, unsigned int iovcnt);
 
 struct net_frame {
 	struct vnet_hdr hdr;
@@ -62,7 +77,8 @@ struct net_queues {
 	bool tx_offload;
 	bool warned_tx, warned_rx_small, warned_rx_drop;
 	struct virtq_elem rx_elem, tx_elem;
-	uint8_t tx_buf[NET_MAX_FRAME];
+	struct iovec tx_iov[VIRTQ_ELEM_MAX_SEGS];
+	struct iovec rx_iov[VIRTQ_ELEM_MAX_SEGS];
 };
 
 void net_queues_init(struct net_queues *nq, const char *name, const struct net_queues_ops *ops,
@@ -79,6 +95,18 @@ void net_queues_rx_kick(struct net_queues *nq);
  */
 void net_queues_rx(struct net_queues *nq, const struct vnet_hdr *hdr, const void *frame,
 		   size_t len);
+/*
+ * Receive one frame straight into the next receive buffer: READ(CTX, ...)
+ * fills it, with a vnet header first if HAS_HDR, else we write an all-zero
+ * one. Returns 1 when a buffer was used (or a bad frame dropped), 0 when
+ * the guest has posted no buffer (the back end should stop reading until
+ * the next kick on the receive queue), or READ's -errno (the buffer is
+ * given back: -EAGAIN means the back end is empty). Only for back ends
+ * that never use net_queues_rx() (the backlog would be overtaken).
+ */
+int net_queues_rx_read(struct net_queues *nq, net_read_fn read, void *ctx, bool has_hdr);
+/* After one or more net_queues_rx_read(): interrupt the driver if it wants. */
+void net_queues_rx_done(struct net_queues *nq);
 /* Device reset or teardown: drop the backlog. */
 void net_queues_reset(struct net_queues *nq);
 

@@ -539,6 +539,16 @@ int virtq_pop(struct virtq *q, struct virtq_elem *elem)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *q, const struct virtq_elem *elem)
+{
+	if (!q->ready || q->broken || elem->gen != q->gen)
+		return;
+	if (NEVER(q->in_flight == 0))
+		return;
+	q->last_avail--;
+	q->in_flight--;
+}
+
 /* --- completing -------------------------------------------------------------- */
 
 void virtq_push(struct virtq *q, const struct virtq_elem *elem, uint32_t written_len)
@@ -675,4 +685,23 @@ int virtq_elem_write(const struct virtq_elem *elem, uint32_t offset, const void 
 	}
 	ALWAYS(len == 0);
 	return 0;
+}
+
+int virtq_iov_slice(const struct iovec *iov, unsigned int n, size_t offset, struct iovec *out,
+		    unsigned int max)
+{
+	unsigned int i = 0, k = 0;
+
+	while (i < n && offset >= iov[i].iov_len)
+		offset -= iov[i++].iov_len;
+	if (i == n && offset)
+		return -EINVAL;
+	for (; i < n; i++, offset = 0) {
+		if (k == max)
+			return -EINVAL;
+		out[k].iov_base = (uint8_t *)iov[i].iov_base + offset;
+		out[k].iov_len = iov[i].iov_len - offset;
+		k++;
+	}
+	return (int)k;
 }

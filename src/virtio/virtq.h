@@ -182,6 +182,12 @@ int virtq_pop(struct virtq *q, struct virtq_elem *elem);
  * segments, and publish it. Elements from before a reset are dropped.
  */
 void virtq_push(struct virtq *q, const struct virtq_elem *elem, uint32_t written_len);
+/*
+ * Give back ELEM, the last chain popped, unused: the next pop returns it
+ * again. For a device that popped a buffer before knowing it has data for
+ * it (a receive from a non-blocking back end that turned out empty).
+ */
+void virtq_unpop(struct virtq *q, const struct virtq_elem *elem);
 /* After pushes: does the guest want an interrupt? (EVENT_IDX or NO_INTERRUPT) */
 bool virtq_should_notify(struct virtq *q);
 
@@ -202,6 +208,14 @@ bool virtq_enable_notify(struct virtq *q);
 int virtq_elem_read(const struct virtq_elem *elem, uint32_t offset, void *buf, size_t len);
 int virtq_elem_write(const struct virtq_elem *elem, uint32_t offset, const void *buf,
 		     size_t len);
+
+/*
+ * The part of IOV (N segments) from byte OFFSET on, as at most MAX segments
+ * in OUT (which point into the same memory). Returns how many, or -EINVAL
+ * when OFFSET is beyond the end or MAX is too small.
+ */
+int virtq_iov_slice(const struct iovec *iov, unsigned int n, size_t offset, struct iovec *out,
+		    unsigned int max);
 
 static inline const struct iovec *virtq_elem_readable(const struct virtq_elem *elem)
 {

@@ -93,9 +93,24 @@ wait_socket() {
 	return 1
 }
 
-# free_port: a TCP port on 127.0.0.1 that nobody listens on right now.
+# free_port [ADDR]: a TCP port on ADDR (127.0.0.1) nobody listens on now.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c 'import socket, sys; s=socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' \
+		"${1:-127.0.0.1}"
+}
+
+# serve_blob ADDR: an HTTP server on ADDR serving $PHYLLO_TMP/www (made
+# here, with /blob: 1 MiB of random bytes). Sets BLOB_MD5, HTTP_PORT and
+# HTTP_PID (the caller's EXIT trap kills it).
+# shellcheck disable=SC2034 # the globals are for the caller
+serve_blob() {
+	local web=$PHYLLO_TMP/www
+	mkdir -p "$web"
+	head -c 1048576 /dev/urandom >"$web/blob"
+	BLOB_MD5=$(md5sum <"$web/blob" | cut -d' ' -f1)
+	HTTP_PORT=$(free_port "$1")
+	python3 -m http.server --bind "$1" --directory "$web" "$HTTP_PORT" >"$PHYLLO_TMP/http.log" 2>&1 &
+	HTTP_PID=$!
 }
 
 # run_vmm TIMEOUT LOG ARGS...: runs $PHYLLO_VMM ARGS... for at most TIMEOUT

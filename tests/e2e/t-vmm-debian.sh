@@ -18,14 +18,9 @@ D=${PHYLLO_DEBIAN:-$PHYLLO_BUILD/debian}
 [[ -f "$D/rootfs.qcow2" ]] || fail "no Debian system in $D (tests/guest/build-debian.sh builds it)"
 log=$(test_log boot)
 
-web=$T/www
-mkdir -p "$web"
-head -c 1048576 /dev/urandom >"$web/blob"
-want_md5=$(md5sum <"$web/blob" | cut -d' ' -f1)
-port=$(free_port)
-python3 -m http.server --bind 127.0.0.1 --directory "$web" "$port" >"$T/http.log" 2>&1 &
-http_pid=$!
-trap 'kill $http_pid 2>/dev/null' EXIT
+serve_blob 127.0.0.1
+want_md5=$BLOB_MD5 port=$HTTP_PORT
+trap 'kill $HTTP_PID 2>/dev/null' EXIT
 
 base_mtime=$(stat -c %Y "$D/rootfs.qcow2")
 ov=$T/overlay.qcow2
@@ -37,7 +32,7 @@ run_vmm 500 "$log" -v --kernel "$D/vmlinuz" --initramfs "$D/initrd.img" \
 	--cpus boot=2 --memory size=1G --disk "path=$ov" --net user=on \
 	--rng src=/dev/urandom </dev/null || rc=$?
 [[ $rc -eq 0 ]] || fail_log "$log" "phyllo-vmm exited $rc (expected 0 after the system powered off)"
-# The report lines; a getty's login prompt on ttyS0 may share one with them.
+# The report lines (kernel messages may share a line with them).
 out=$T/serial.txt
 tr -d '\r' <"$log" >"$out"
 expect_line "$out" 'PHYLLO CHECK-DONE'

@@ -35,13 +35,8 @@ if ! python3 -c 'import os; os.close(os.open("/dev/net/tun", os.O_RDWR))' 2>/dev
 		fail "no usable /dev/net/tun: $(cat "$T/tun.err")"
 fi
 
-web=$T/www
-mkdir -p "$web"
-head -c 1048576 /dev/urandom >"$web/blob"
-want_md5=$(md5sum <"$web/blob" | cut -d' ' -f1)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 0.0.0.0 --directory "$web" "$port" >"$T/http.log" 2>&1 &
-http_pid=$!
+serve_blob 0.0.0.0
+web=$T/www want_md5=$BLOB_MD5 port=$HTTP_PORT http_pid=$HTTP_PID
 vmm='' up_pid=''
 trap 'kill $http_pid 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
 
@@ -58,7 +53,7 @@ else
 fi" >"$T/get.sh"
 # The first boot also pings both ways and uploads; it waits (at most 120 s)
 # for the host to put "go" on the web server once it has pinged the guest.
-up_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])')
+up_port=$(free_port 0.0.0.0)
 { cat "$T/get.sh"; printf '%s\n' "if ping -c 3 -W 5 $host_ip >/tmp/ping 2>&1; then
 	echo \"PHYLLO PING-HOST ok\"
 else

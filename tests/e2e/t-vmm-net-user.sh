@@ -30,13 +30,8 @@ boot_net() {
 		</dev/null
 }
 
-web=$T/www
-mkdir -p "$web"
-head -c 1048576 /dev/urandom >"$web/blob"
-want_md5=$(md5sum <"$web/blob" | cut -d' ' -f1)
-http_port=$(free_port)
-python3 -m http.server --bind 127.0.0.1 --directory "$web" "$http_port" >"$T/http.log" 2>&1 &
-http_pid=$!
+serve_blob 127.0.0.1
+want_md5=$BLOB_MD5 http_port=$HTTP_PORT http_pid=$HTTP_PID
 dns_pid=
 # A DNS server that knows one name (A 10.9.8.7) and says NXDOMAIN otherwise.
 cat >"$T/dns.py" <<'PY'

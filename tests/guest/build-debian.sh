@@ -18,7 +18,8 @@
 #   rootfs.qcow2          ext4 (label "root"), 2 GiB virtual, compressed
 #
 # Added to the system: systemd-networkd with DHCP on every en*/eth* link,
-# an empty root password, and phyllo-check.service, which once the system
+# an empty root password, no getty on ttyS0 (the report's), and
+# phyllo-check.service, which once the system
 # is up prints "PHYLLO ..." report lines on the serial console (address,
 # CPUs, failed units, an HTTP download from the host at 10.0.2.2 when the
 # kernel command line has phyllo.url=URL, bytes from /dev/hwrng) and powers
@@ -123,6 +124,9 @@ EOF
 mkdir -p "$R/etc/systemd/system/multi-user.target.wants"
 ln -sf /etc/systemd/system/phyllo-check.service "$R/etc/systemd/system/multi-user.target.wants/"
 ln -sf /lib/systemd/system/systemd-networkd.service "$R/etc/systemd/system/multi-user.target.wants/"
+# No getty on ttyS0: agetty's vhangup() would cut the report's output off
+# the tty it shares (seen: a run that printed none of its lines).
+ln -sf /dev/null "$R/etc/systemd/system/serial-getty@ttyS0.service"
 
 truncate -s 2G "$NEW/rootfs.raw"
 mkfs.ext4 -q -F -L root -d "$R" "$NEW/rootfs.raw" || die "mkfs.ext4 -d failed"

@@ -29,7 +29,9 @@
  *     reordered or invented); a used
  *     length never exceeds the buffer; buffers are used in posting order;
  *   - after a kick, the device holds no transmit chain, and no frame waits
- *     in the backlog while a receive buffer is posted;
+ *     in the backlog (or, reading, in the back end) while a receive buffer
+ *     is posted; a reading back end is handed exactly the buffer's
+ *     writable bytes (less the header, if it gives none);
  *   - used transmit buffers report length 0.
  * Once the guest scribbled on shared memory, only the checks that hold for
  * any guest remain, until the next reset.
@@ -39,7 +41,10 @@
  *   0  log2 receive queue size (mod 9)    1  log2 transmit queue size (mod 9)
  *   2  bit 0 EVENT_IDX, bit 1 INDIRECT_DESC, bit 2 echo transmitted frames,
  *      bit 3 tx_offload (the driver negotiated CSUM), bit 4 injected frames
- *      come with a header (a tap's)
+ *      come with a header (a tap's), bit 5 a reading back end (a tap's
+ *      path: frames wait in the back end and net_queues_rx_read() reads
+ *      them straight into receive buffers; else net_queues_rx() and its
+ *      backlog, slirp's path)
  *   3  unused
  * The operations are listed at enum op.
  */
@@ -47,6 +52,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +75,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define MAX_INJECTED 4096      /* frames the oracle follows; more are not sent */
 #define MAX_RX_SEG 20000
 
-#define check(x) do { if (!(x)) abort(); } while (0)
+/* A failed check names itself: a crash report then says which rule broke. */
+#define check(x)                                                                   \
+	do {                                                                       \
+		if (!(x)) {                                                        \
+			fprintf(stderr, "fuzz_net.c:%d: check failed: %s\n", __LINE__, #x); \
+			abort();                                                   \
+		}                                                                  \
+	} while (0)
 
 enum op {
 	OP_TX,          /* shape, 3-byte length, seed, split points: post a transmit chain */
@@ -153,7 +166,10 @@ struct frame_rec {
 static struct guest_mem mem;
 static struct gqueue rxq, txq;
 static struct net_queues nq;
-static bool event_idx, indirect, echo, tx_offload, inject_hdr;
+static bool event_idx, indirect, echo, tx_offload, inject_hdr, reader;
+/* A reading back end's frames not yet read (a tap's queue; beyond: dropped). */
+static struct frame_rec pending[1024];
+static unsigned int pending_head, pending_len;
 static bool needs_reset, tainted;
 static uint64_t low_next, high_next, low_mark, high_mark;
 static struct frame_rec tx_expect[512];
@@ -163,6 +179,7 @@ static unsigned int n_injected, rx_cursor;
 static uint32_t next_seq;
 static uint8_t frame_buf[NET_MAX_FRAME + 64];
 static uint8_t scratch[NET_HDR_LEN + NET_MAX_FRAME + 64];
+static uint8_t gathered[NET_MAX_FRAME];
 /*
  * Frame contents: frame byte i of seed s is pattern[s + i], so making and
  * checking a frame is one memcpy or memcmp (byte loops here would cost
@@ -272,13 +289,22 @@ static void hook_needs_reset(void *opaque)
 
 static void inject(const struct frame_rec *r, const uint8_t *frame);
 
-static void hook_transmit(void *opaque, const struct vnet_hdr *hdr, const void *frame,
-			  size_t len)
+static void hook_transmit(void *opaque, const struct vnet_hdr *hdr, const struct iovec *iov,
+			  unsigned int iovcnt, size_t len)
 {
 	static const struct vnet_hdr zero;
+	const uint8_t *frame = gathered;
+	size_t off = 0;
 
 	(void)opaque;
 	check(len >= NET_ETH_HDR_LEN && len <= NET_MAX_FRAME);
+	/* The segments hold exactly the frame. */
+	for (unsigned int i = 0; i < iovcnt; i++) {
+		check(iov[i].iov_len <= len - off);
+		memcpy(gathered + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	check(off == len);
 	if (!nq.tx_offload)
 		check(!memcmp(hdr, &zero, sizeof(zero)));
 	if (!tainted) {
@@ -290,10 +316,65 @@ static void hook_transmit(void *opaque, const struct vnet_hdr *hdr, const void *
 			inject(&tx_expect[tx_expect_head], frame);
 		tx_expect_head = (tx_expect_head + 1) % ARRAY_SIZE(tx_expect);
 		tx_expect_len--;
-	} else if (echo) {
+	} else if (echo && !reader) {
 		/* Unknown content: answered, but not followed by the oracle. */
 		net_queues_rx(&nq, NULL, frame, len);
 	}
+}
+
+/* The reading back end: the oldest pending frame into IOV, as a tap does. */
+static ssize_t backend_read(void *ctx, const struct iovec *iov, unsigned int iovcnt)
+{
+	const struct frame_rec *r;
+	size_t room = 0, total, off = 0;
+	uint8_t *bytes = scratch;
+
+	(void)ctx;
+	if (!pending_len)
+		return -EAGAIN;
+	r = &pending[pending_head];
+	pending_head = (pending_head + 1) % ARRAY_SIZE(pending);
+	pending_len--;
+	for (unsigned int i = 0; i < iovcnt; i++)
+		room += iov[i].iov_len;
+	/* Exactly the buffer's writable bytes, less the header we write. */
+	if (!tainted) {
+		uint32_t w = nq.rx_elem.writable_len;
+
+		check(room == (inject_hdr ? w : w - NET_HDR_LEN));
+	}
+	/* A tap writes its 10-byte header and skips num_buffers. */
+	if (inject_hdr) {
+		memcpy(bytes, hdr_of(r), NET_HDR_LEN - 2);
+		off = NET_HDR_LEN;
+	}
+	frame_of(r);
+	memcpy(bytes + off, frame_buf, r->len);
+	total = off + r->len;
+	for (unsigned int i = 0, done = 0; i < iovcnt && done < total; i++) {
+		size_t n = iov[i].iov_len < total - done ? iov[i].iov_len : total - done;
+
+		/* The tap leaves num_buffers as it was: keep the guest's bytes. */
+		for (size_t k = 0; k < n; k++)
+			if (!inject_hdr || done + k < NET_HDR_LEN - 2 || done + k >= NET_HDR_LEN)
+				((uint8_t *)iov[i].iov_base)[k] = bytes[done + k];
+		done += n;
+	}
+	return (ssize_t)total;
+}
+
+/* Read pending frames while the guest has buffers, as net.c does. */
+static void backend_drain(void)
+{
+	int ret = 1, got = 0;
+
+	while (pending_len && (ret = net_queues_rx_read(&nq, backend_read, NULL, inject_hdr)) > 0)
+		got++;
+	if (got)
+		net_queues_rx_done(&nq);
+	/* Frames wait only while no posted buffer is free. */
+	if (!tainted && !needs_reset && pending_len)
+		check(ret == 0 && rxq.gd.avail_idx == gd_used_idx(&rxq.gd));
 }
 
 static const struct net_queues_ops hooks = {
@@ -304,14 +385,28 @@ static const struct net_queues_ops hooks = {
 };
 
 /* The back end delivers the frame of record R (already built in FRAME). */
-static void inject(const struct frame_rec *r, const uint8_t *frame)
+static void inject(const struct frame_rec *from, const uint8_t *frame)
 {
-	if (r->len >= NET_ETH_HDR_LEN && r->len <= NET_MAX_FRAME) {
+	struct frame_rec rec = *from, *r = &rec;
+	bool valid = r->len >= NET_ETH_HDR_LEN && r->len <= NET_MAX_FRAME;
+
+	/* A reading back end (a tap) gives every frame its header, or none. */
+	if (reader)
+		rec.hdr = inject_hdr;
+	if (valid) {
 		if (n_injected == MAX_INJECTED)
 			return; /* the oracle could not follow it */
 		injected[n_injected++] = *r;
 	}
-	net_queues_rx(&nq, r->hdr ? (const struct vnet_hdr *)hdr_of(r) : NULL, frame, r->len);
+	if (!reader) {
+		net_queues_rx(&nq, r->hdr ? (const struct vnet_hdr *)hdr_of(r) : NULL, frame,
+			      r->len);
+		return;
+	}
+	/* A tap hands over only whole Ethernet frames. */
+	if (valid && pending_len < ARRAY_SIZE(pending))
+		pending[(pending_head + pending_len++) % ARRAY_SIZE(pending)] = *r;
+	backend_drain();
 }
 
 /* --- the guest's side ---------------------------------------------------- */
@@ -434,6 +529,10 @@ static void kick_tx(void)
 
 static void kick_rx(void)
 {
+	if (reader) {
+		backend_drain();
+		return;
+	}
 	net_queues_rx_kick(&nq);
 	/* No frame waits while a posted buffer is free. */
 	if (!tainted && !needs_reset && nq.backlog_len)
@@ -614,6 +713,7 @@ static void device_reset(void)
 	tainted = false;
 	tx_expect_head = tx_expect_len = 0;
 	rx_cursor = n_injected; /* the backlog is gone: nothing older will come */
+	pending_head = pending_len = 0; /* (a tap would keep them: the oracle cannot) */
 	low_next = BUF_GPA;
 	high_next = MEM_4G;
 	gq_init(&rxq, rx_size, RX_RING_GPA);
@@ -668,6 +768,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	echo = in.p[0] & 4;
 	tx_offload = in.p[0] & 8;
 	inject_hdr = in.p[0] & 16;
+	reader = in.p[0] & 32;
 	get8(&in);
 	get8(&in);
 
@@ -678,6 +779,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	needs_reset = tainted = false;
 	tx_expect_head = tx_expect_len = 0;
 	n_injected = rx_cursor = 0;
+	pending_head = pending_len = 0;
 	next_seq = 0;
 	low_next = BUF_GPA;
 	high_next = MEM_4G;

@@ -16,7 +16,7 @@ from pathlib import Path
 OP_TX, OP_RX, OP_INJECT, OP_KICK_TX, OP_KICK_RX, OP_CONSUME, OP_RESET, OP_SCRIBBLE, OP_BURST = \
     range(9)
 INDIRECT, EXTRA, HIGH, KICK, EMPTY = 0x08, 0x10, 0x20, 0x40, 0x80
-F_EVENT_IDX, F_INDIRECT, F_ECHO, F_TX_OFFLOAD, F_RX_HDR = 1, 2, 4, 8, 16
+F_EVENT_IDX, F_INDIRECT, F_ECHO, F_TX_OFFLOAD, F_RX_HDR, F_READER = 1, 2, 4, 8, 16, 32
 HDR = 12
 MAX_FRAME = 14 + 65535
 
@@ -89,6 +89,16 @@ def main():
         + rx([19999, 19999, 19999, 6000], shape=KICK | INDIRECT) + rx([mtu]) * 2
         + tx(HDR + 1514, nseg=2, cuts=[HDR]) + tx(HDR + MAX_FRAME, nseg=4)
         + inject(60) + inject(MAX_FRAME) + op(OP_CONSUME),
+        # A tap's path: frames read straight into the buffers, with and
+        # without its header; frames wait in the back end for buffers.
+        "tap-read": header(6, 6, F_EVENT_IDX | F_RX_HDR | F_READER)
+        + rx([mtu]) * 2 + inject(60) + inject(1514) + inject(70) + inject(80)
+        + op(OP_CONSUME) + rx([mtu]) + rx([HDR + 70, 6]) + op(OP_CONSUME)
+        + rx([19999, 19999, 19999, 6000], shape=KICK | INDIRECT) + inject(MAX_FRAME)
+        + rx([HDR + 20]) + inject(100) + op(OP_CONSUME),
+        "tap-read-nohdr": header(6, 6, F_INDIRECT | F_READER)
+        + inject(64) * 3 + rx([5, HDR, 60], shape=KICK | INDIRECT) + rx([HDR + 64])
+        + rx([HDR]) + op(OP_CONSUME) + op(OP_RESET) + rx([mtu]) + inject(70) + op(OP_CONSUME),
         # A reset with frames waiting and chains in flight.
         "reset": header(1, 1, 0)
         + inject(64) * 3 + tx(HDR + 64, shape=0) + op(OP_RESET)

@@ -827,6 +827,64 @@ static void test_broken_queue_recovers_after_reset(void **state)
 	assert_true(virtq_should_notify(&q));
 }
 
+static void test_unpop_gives_the_chain_back(void **state)
+{
+	struct virtq_elem again;
+	uint32_t id, len;
+
+	(void)state;
+	gd_set_desc(&gd, 2, BUF, 64, VIRTQ_DESC_F_WRITE, 0);
+	gd_set_desc(&gd, 4, BUF + 64, 64, VIRTQ_DESC_F_WRITE, 0);
+	gd_publish(&gd, 2);
+	gd_publish(&gd, 4);
+	assert_int_equal(virtq_pop(&q, &elem), 1);
+	assert_int_equal(elem.head, 2);
+	virtq_unpop(&q, &elem);
+	/* The same chain again, then the next; nothing reached the used ring. */
+	assert_int_equal(virtq_pop(&q, &again), 1);
+	assert_int_equal(again.head, 2);
+	assert_int_equal(gd_used_idx(&gd), 0);
+	virtq_push(&q, &again, 10);
+	assert_int_equal(virtq_pop(&q, &elem), 1);
+	assert_int_equal(elem.head, 4);
+	virtq_push(&q, &elem, 0);
+	assert_true(gd_get_used(&gd, &id, &len));
+	assert_int_equal(id, 2);
+	assert_int_equal(len, 10);
+	/* Both used: the ring is empty. */
+	assert_int_equal(virtq_pop(&q, &elem), 0);
+	assert_false(q.broken);
+}
+
+static void test_iov_slice(void **state)
+{
+	uint8_t a[10], b[0], c[6];
+	const struct iovec iov[3] = { { a, sizeof(a) }, { b, 0 }, { c, sizeof(c) } };
+	struct iovec out[3];
+
+	(void)state;
+	/* From the start: everything. */
+	assert_int_equal(virtq_iov_slice(iov, 3, 0, out, 3), 3);
+	assert_ptr_equal(out[0].iov_base, a);
+	/* Inside the first segment. */
+	assert_int_equal(virtq_iov_slice(iov, 3, 4, out, 3), 3);
+	assert_ptr_equal(out[0].iov_base, a + 4);
+	assert_int_equal(out[0].iov_len, 6);
+	assert_int_equal(out[2].iov_len, 6);
+	/* Exactly at a boundary: the empty segment is skipped, then c. */
+	assert_int_equal(virtq_iov_slice(iov, 3, 10, out, 3), 1);
+	assert_ptr_equal(out[0].iov_base, c);
+	assert_int_equal(virtq_iov_slice(iov, 3, 12, out, 3), 1);
+	assert_ptr_equal(out[0].iov_base, c + 2);
+	assert_int_equal(out[0].iov_len, 4);
+	/* The very end: nothing left; beyond it: an error. */
+	assert_int_equal(virtq_iov_slice(iov, 3, 16, out, 3), 0);
+	assert_int_equal(virtq_iov_slice(iov, 3, 17, out, 3), -EINVAL);
+	assert_int_equal(virtq_iov_slice(iov, 0, 0, out, 3), 0);
+	/* Too little room for the pieces. */
+	assert_int_equal(virtq_iov_slice(iov, 3, 0, out, 2), -EINVAL);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup(fn, queue_setup)
@@ -869,6 +927,8 @@ int main(void)
 		T(test_avail_idx_jump),
 		T(test_avail_idx_backwards),
 		T(test_broken_queue_recovers_after_reset),
+		T(test_unpop_gives_the_chain_back),
+		T(test_iov_slice),
 	};
 #undef T
 
