@@ -54,7 +54,7 @@ cat >"$T/vm.json" <<EOF
   "memory": {"size": 268435456},
   "payload": {"kernel": "$PHYLLO_GUEST/vmlinuz",
               "initramfs": "$PHYLLO_GUEST/initramfs.cpio.gz",
-              "cmdline": "console=ttyS0 quiet phyllo.mode=counter"},
+              "cmdline": "$GUEST_CMDLINE_BASE phyllo.mode=counter"},
   "rng": {"src": "/dev/urandom"},
   "serial": {"mode": "File", "file": "$SERIAL"},
   "console": {"mode": "Off"}

@@ -28,7 +28,7 @@ qemu-img create -q -f qcow2 -b "$D/rootfs.qcow2" -F qcow2 "$ov" || fail "qemu-im
 
 rc=0
 run_vmm 500 "$log" -v --kernel "$D/vmlinuz" --initramfs "$D/initrd.img" \
-	--cmdline "console=ttyS0 root=LABEL=root rw phyllo.url=http://10.0.2.2:$port/blob" \
+	--cmdline "console=ttyS0 root=LABEL=root rw nopvspin phyllo.url=http://10.0.2.2:$port/blob" \
 	--cpus boot=2 --memory size=1G --disk "path=$ov" --net user=on \
 	--rng src=/dev/urandom </dev/null || rc=$?
 [[ $rc -eq 0 ]] || fail_log "$log" "phyllo-vmm exited $rc (expected 0 after the system powered off)"

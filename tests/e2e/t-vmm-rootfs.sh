@@ -20,6 +20,6 @@ mkfs.ext4 -q -F -d "$T/root" "$T/root.img" 32M || fail "mkfs.ext4 -d"
 log=$(test_log rootfs)
 run_vmm 240 "$log" --kernel "$PHYLLO_GUEST/vmlinuz" --initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" \
 	--memory size=256M --disk "path=$T/root.img" \
-	--cmdline "console=ttyS0 quiet root=/dev/vda" </dev/null || fail_log "$log" "phyllo-vmm exited $?"
+	--cmdline "$GUEST_CMDLINE_BASE root=/dev/vda" </dev/null || fail_log "$log" "phyllo-vmm exited $?"
 expect_line "$log" '^PHYLLO SWITCH-ROOT /dev/vda'
 expect_line "$log" '^PHYLLO ROOTFS-INIT /dev/vda ext4'
