@@ -172,20 +172,14 @@ static void net_hook_transmit(void *opaque, const struct vnet_hdr *hdr,
 {
 	struct net_pair *p = opaque;
 	struct virtio_net *n = p->n;
-	size_t off = 0;
 
 	if (n->tap) {
 		net_tap_input(n->tap, p->index, hdr, frame, iovcnt);
 		return;
 	}
 	/* libslirp takes one contiguous frame. */
-	for (unsigned int i = 0; i < iovcnt && off < len; i++) {
-		size_t k = frame[i].iov_len < len - off ? frame[i].iov_len : len - off;
-
-		memcpy(n->slirp_buf + off, frame[i].iov_base, k);
-		off += k;
-	}
-	net_slirp_input(n->slirp, n->slirp_buf, off);
+	net_slirp_input(n->slirp, n->slirp_buf,
+			virtq_iov_to_buf(frame, iovcnt, 0, n->slirp_buf, len));
 }
 
 static const struct net_queues_ops net_hooks = {

@@ -31,7 +31,6 @@
 #include "virtio/net_queues.h"
 
 #include <endian.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,12 +106,18 @@ int net_queues_rx_read(struct net_queues *nq, net_read_fn read, void *ctx, bool 
 	iov = virtq_elem_writable(&nq->rx_elem);
 	nr = virtq_iov_slice(iov, nq->rx_elem.n_writable, has_hdr ? 0 : NET_HDR_LEN, nq->rx_iov,
 			     VIRTQ_ELEM_MAX_SEGS);
-	n = nr > 0 ? read(ctx, nq->rx_iov, (unsigned int)nr) : -EMSGSIZE;
-	if (n < 0 && n != -EMSGSIZE) {
+	if (nr <= 0) {
+		/* No room past the header: the buffer goes back empty, unread. */
+		nq->rx_dropped++;
+		virtq_push(vq, &nq->rx_elem, 0);
+		return 1;
+	}
+	n = read(ctx, nq->rx_iov, (unsigned int)nr);
+	if (n < 0) {
 		virtq_unpop(vq, &nq->rx_elem);
 		return (int)n;
 	}
-	if (!has_hdr && n >= 0)
+	if (!has_hdr)
 		n += NET_HDR_LEN;
 	if (n < NET_HDR_LEN + NET_ETH_HDR_LEN) {
 		nq->rx_dropped++;

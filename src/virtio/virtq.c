@@ -646,23 +646,27 @@ static size_t min_size(size_t a, size_t b)
 	return a < b ? a : b;
 }
 
+size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf,
+			size_t len)
+{
+	size_t chunk, done = 0;
+	uint8_t *dst = buf;
+
+	for (unsigned int i = iov_seek(iov, n, &offset); done < len && i < n; i++) {
+		chunk = min_size(iov[i].iov_len - offset, len - done);
+		memcpy(dst + done, (const uint8_t *)iov[i].iov_base + offset, chunk);
+		done += chunk;
+		offset = 0;
+	}
+	return done;
+}
+
 int virtq_elem_read(const struct virtq_elem *elem, uint32_t offset, void *buf, size_t len)
 {
-	const struct iovec *iov = virtq_elem_readable(elem);
-	size_t off = offset, chunk;
-	uint8_t *dst = buf;
-	unsigned int i;
-
 	if (offset > elem->readable_len || len > elem->readable_len - offset)
 		return -EINVAL;
-	for (i = iov_seek(iov, elem->n_readable, &off); len && i < elem->n_readable; i++) {
-		chunk = min_size(iov[i].iov_len - off, len);
-		memcpy(dst, (const uint8_t *)iov[i].iov_base + off, chunk);
-		dst += chunk;
-		len -= chunk;
-		off = 0;
-	}
-	ALWAYS(len == 0);
+	ALWAYS(virtq_iov_to_buf(virtq_elem_readable(elem), elem->n_readable, offset, buf, len) ==
+	       len);
 	return 0;
 }
 
@@ -690,10 +694,8 @@ int virtq_elem_write(const struct virtq_elem *elem, uint32_t offset, const void 
 int virtq_iov_slice(const struct iovec *iov, unsigned int n, size_t offset, struct iovec *out,
 		    unsigned int max)
 {
-	unsigned int i = 0, k = 0;
+	unsigned int i = iov_seek(iov, n, &offset), k = 0;
 
-	while (i < n && offset >= iov[i].iov_len)
-		offset -= iov[i++].iov_len;
 	if (i == n && offset)
 		return -EINVAL;
 	for (; i < n; i++, offset = 0) {

@@ -216,6 +216,9 @@ int virtq_elem_write(const struct virtq_elem *elem, uint32_t offset, const void 
  */
 int virtq_iov_slice(const struct iovec *iov, unsigned int n, size_t offset, struct iovec *out,
 		    unsigned int max);
+/* Copy up to LEN bytes of IOV (N segments) from byte OFFSET on into BUF; returns how many. */
+size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf,
+			size_t len);
 
 static inline const struct iovec *virtq_elem_readable(const struct virtq_elem *elem)
 {

@@ -269,7 +269,7 @@ static const char *mp_state_name(uint32_t state)
 		[KVM_MP_STATE_SIPI_RECEIVED] = "SIPI received",
 	};
 
-	return state < sizeof(names) / sizeof(names[0]) && names[state] ? names[state] : "other";
+	return state < ARRAY_SIZE(names) && names[state] ? names[state] : "other";
 }
 
 /*

@@ -885,6 +885,21 @@ static void test_iov_slice(void **state)
 	assert_int_equal(virtq_iov_slice(iov, 3, 0, out, 2), -EINVAL);
 }
 
+static void test_iov_to_buf(void **state)
+{
+	uint8_t a[4] = "abcd", c[3] = "efg", buf[8];
+	const struct iovec iov[3] = { { a, sizeof(a) }, { NULL, 0 }, { c, sizeof(c) } };
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(virtq_iov_to_buf(iov, 3, 2, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "cdefg", 5);
+	assert_int_equal(virtq_iov_to_buf(iov, 3, 0, buf, 3), 3);
+	assert_memory_equal(buf, "abc", 3);
+	assert_int_equal(virtq_iov_to_buf(iov, 3, 7, buf, 4), 0);
+	assert_int_equal(virtq_iov_to_buf(iov, 3, 9, buf, 4), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup(fn, queue_setup)
@@ -929,6 +944,7 @@ int main(void)
 		T(test_broken_queue_recovers_after_reset),
 		T(test_unpop_gives_the_chain_back),
 		T(test_iov_slice),
+		T(test_iov_to_buf),
 	};
 #undef T
 
