@@ -13,6 +13,16 @@
  *
  * The public calls check ranges and read-only-ness here, once, so drivers
  * see only requests inside the image.
+ *
+ * A format is recognised only when the user did not name one. An image
+ * recognised as raw that way is guarded: its first BLK_PROBE_BYTES belong
+ * to the guest, and a guest that wrote a qcow2 header there (naming, say,
+ * /etc/shadow as its backing file) would have it believed at the next open.
+ * So a write that reaches into those bytes is refused (-EPERM, the guest
+ * sees an I/O error) when the sector it leaves behind would no longer be
+ * recognised as raw, as QEMU does for probed raw images; blk_map() sends
+ * such writes down the checked path. Naming the format (image_type=raw)
+ * lifts the guard: then the bytes mean nothing to us.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,9 +57,32 @@ static const struct format_magic foreign_formats[] = {
 
 static const char qcow2_magic[4] = { 'Q', 'F', 'I', (char)0xfb };
 
+/*
+ * What the first N bytes of an image say it is: BLK_FORMAT_QCOW2, or
+ * BLK_FORMAT_RAW with *foreign NULL, or a format we refuse, named in
+ * *foreign.
+ */
+static int probe_bytes(const uint8_t *head, size_t n, const char **foreign)
+{
+	*foreign = NULL;
+	if (n >= 4 && !memcmp(head, qcow2_magic, 4))
+		return BLK_FORMAT_QCOW2;
+	for (size_t i = 0; i < ARRAY_SIZE(foreign_formats); i++) {
+		const struct format_magic *m = &foreign_formats[i];
+
+		if ((uint64_t)n >= m->offset + m->len &&
+		    !memcmp(head + m->offset, m->magic, m->len)) {
+			*foreign = m->name;
+			return BLK_FORMAT_RAW;
+		}
+	}
+	return BLK_FORMAT_RAW;
+}
+
 static int probe_format(int fd, int *format, char *err, size_t errlen)
 {
-	uint8_t head[512];
+	uint8_t head[BLK_PROBE_BYTES];
+	const char *foreign;
 	ssize_t n;
 
 	do {
@@ -59,23 +92,44 @@ static int probe_format(int fd, int *format, char *err, size_t errlen)
 		blk_seterr(err, errlen, "cannot read: %s", strerror(errno));
 		return -errno;
 	}
-	if (n >= 4 && !memcmp(head, qcow2_magic, 4)) {
-		*format = BLK_FORMAT_QCOW2;
-		return 0;
+	*format = probe_bytes(head, (size_t)n, &foreign);
+	if (foreign) {
+		blk_seterr(err, errlen,
+			   "%s images are not supported (convert with qemu-img convert -O qcow2)",
+			   foreign);
+		return -ENOTSUP;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(foreign_formats); i++) {
-		const struct format_magic *m = &foreign_formats[i];
-
-		if ((uint64_t)n >= m->offset + m->len &&
-		    !memcmp(head + m->offset, m->magic, m->len)) {
-			blk_seterr(err, errlen,
-				   "%s images are not supported (convert with qemu-img convert -O qcow2)",
-				   m->name);
-			return -ENOTSUP;
-		}
-	}
-	*format = BLK_FORMAT_RAW;
 	return 0;
+}
+
+/*
+ * A write of LEN bytes at OFF to a probed raw image: would its first
+ * BLK_PROBE_BYTES still be recognised as raw afterwards? 0 if so (or if
+ * the write does not reach them), -EPERM if not.
+ */
+static int probe_guard(struct blk *b, uint64_t off, const struct iovec *iov, int iovcnt,
+		       uint64_t len)
+{
+	uint8_t head[BLK_PROBE_BYTES] = { 0 };
+	uint64_t n, keep = b->size < sizeof(head) ? b->size : sizeof(head);
+	const char *foreign;
+	int ret;
+
+	if (off >= keep)
+		return 0;
+	ret = b->drv->read(b, 0, &(struct iovec){ head, keep }, 1, keep);
+	if (ret)
+		return ret;
+	n = len < keep - off ? len : keep - off;
+	iov_to_buf(iov, iovcnt, 0, head + off, n);
+	if (probe_bytes(head, keep, &foreign) == BLK_FORMAT_RAW && !foreign)
+		return 0;
+	if (!b->warned_probe)
+		pr_warn("%s: refused a guest write that would make the image's first sector "
+			"look like %s; the format was guessed as raw (give image_type=raw to "
+			"allow it)", b->path, foreign ? foreign : "qcow2");
+	b->warned_probe = true;
+	return -EPERM;
 }
 
 /*
@@ -216,6 +270,7 @@ static int blk_open_chain(const char *path, bool readonly, int format,
 		ret = probe_format(b->fd, &format, err, errlen);
 		if (ret)
 			goto fail;
+		b->probed_raw = format == BLK_FORMAT_RAW;
 	}
 	switch (format) {
 	case BLK_FORMAT_RAW:
@@ -349,7 +404,7 @@ void blk_close(struct blk *b)
 {
 	if (!b)
 		return;
-	if (!b->readonly && b->drv->flush) {
+	if (!b->readonly) {
 		int ret = b->drv->flush(b);
 
 		if (ret)
@@ -362,6 +417,7 @@ void blk_close(struct blk *b)
 uint64_t blk_size(const struct blk *b) { return b->size; }
 bool blk_is_readonly(const struct blk *b) { return b->readonly; }
 const char *blk_format_name(const struct blk *b) { return b->drv->name; }
+bool blk_format_guessed(const struct blk *b) { return b->probed_raw; }
 const char *blk_path(const struct blk *b) { return b->path; }
 
 static bool range_ok(const struct blk *b, uint64_t off, uint64_t len)
@@ -407,14 +463,37 @@ int blk_write(struct blk *b, uint64_t off, const struct iovec *iov, int iovcnt)
 		return -EINVAL;
 	if (!len)
 		return 0;
+	if (b->probed_raw) {
+		int ret = probe_guard(b, off, iov, iovcnt, len);
+
+		if (ret)
+			return ret;
+	}
 	return b->drv->write(b, off, iov, iovcnt, len);
 }
 
+/*
+ * A failed flush is remembered: the kernel may have dropped the dirty pages
+ * it could not write back and forgotten the error, so a second fdatasync
+ * would succeed over lost data. From the first failure on, every flush of
+ * the image fails with that error (QEMU does the same); only reopening the
+ * image, after the user has looked at the host, clears it.
+ */
 int blk_flush(struct blk *b)
 {
+	int ret;
+
 	if (b->readonly)
 		return 0;
-	return b->drv->flush(b);
+	if (b->flush_err)
+		return b->flush_err;
+	ret = b->drv->flush(b);
+	if (ret) {
+		pr_err("%s: flush failed: %s; every later flush of this image fails too",
+		       b->path, strerror(-ret));
+		b->flush_err = ret;
+	}
+	return ret;
 }
 
 int blk_discard(struct blk *b, uint64_t off, uint64_t len)
@@ -446,6 +525,14 @@ int blk_map(struct blk *b, uint64_t off, uint64_t len, bool write,
 		return -EROFS;
 	if (!len || !range_ok(b, off, len))
 		return -EINVAL;
+	if (write && b->probed_raw && off < BLK_PROBE_BYTES) {
+		/* Through blk_write() and its guard, never straight to the file. */
+		ext->kind = BLK_EXTENT_OTHER;
+		ext->fd = ext->dio_fd = -1;
+		ext->host_off = 0;
+		ext->len = len < BLK_PROBE_BYTES - off ? len : BLK_PROBE_BYTES - off;
+		return 0;
+	}
 	return b->drv->map(b, off, len, write, ext);
 }
 

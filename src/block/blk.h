@@ -57,6 +57,11 @@ uint64_t blk_size(const struct blk *b);	/* virtual size in bytes */
 bool blk_is_readonly(const struct blk *b);
 const char *blk_format_name(const struct blk *b);	/* "raw" or "qcow2" */
 const char *blk_path(const struct blk *b);
+/* True when the format was guessed as raw: see blk.c on the first sector. */
+bool blk_format_guessed(const struct blk *b);
+
+/* Bytes at the start of an image that say what format it is. */
+#define BLK_PROBE_BYTES 512
 
 /*
  * Whole-request I/O: the request [off, off + iov length) must lie inside
@@ -98,10 +103,14 @@ int blk_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_unmap);
  * A DATA extent is pinned: until blk_unmap(), the image frees no cluster,
  * so the extent stays valid while the device's I/O on it is in flight.
  * Call blk_unmap() exactly once per DATA extent, from any thread, when that
- * I/O has completed; ZERO and OTHER extents hold nothing. While holding a
- * DATA extent a thread must not wait for the same image's blk_discard()
- * or blk_write_zeroes() (they wait for the unmap). For raw images every
- * extent is DATA and unmap costs nothing.
+ * I/O has completed; ZERO and OTHER extents hold nothing. While a DATA
+ * extent is pinned, the pinning thread must not call the same image's
+ * blk_write(), blk_discard() or blk_write_zeroes(): they may need every pin
+ * released first (freeing a cluster does), and would wait for it forever.
+ * A device completes what it pinned before it serves a request the
+ * synchronous way (virtio/blk.c). For raw images every extent is DATA,
+ * except a write reaching the first BLK_PROBE_BYTES of an image whose
+ * format was guessed (blk.c), and unmap costs nothing.
  */
 enum blk_extent_kind { BLK_EXTENT_DATA, BLK_EXTENT_ZERO, BLK_EXTENT_OTHER };
 

@@ -57,6 +57,9 @@ struct blk {
 	int dio_fd;		/* O_DIRECT descriptor of the same file, or -1 */
 	bool readonly;
 	bool is_blockdev;
+	bool probed_raw;	/* raw by guess: the first sector is guarded (blk.c) */
+	bool warned_probe;
+	int flush_err;		/* the first failed flush's -errno: sticky */
 	uint64_t size;		/* virtual size, set by the driver's open */
 	uint64_t file_size;	/* host file (or device) size at open */
 	void *priv;		/* the driver's state */
