@@ -540,3 +540,8 @@ void blk_unmap(struct blk *b)
 {
 	b->drv->unmap(b);
 }
+
+bool blk_map_pins(const struct blk *b)
+{
+	return b->drv->map_pins;
+}

@@ -125,5 +125,7 @@ struct blk_extent {
 int blk_map(struct blk *b, uint64_t off, uint64_t len, bool write,
 	    struct blk_extent *ext);
 void blk_unmap(struct blk *b);
+/* True when B's DATA extents pin (qcow2): see the rule above. */
+bool blk_map_pins(const struct blk *b);
 
 #endif

@@ -32,6 +32,7 @@ struct blk_chain {
 
 struct blk_driver {
 	const char *name;
+	bool map_pins;		/* a DATA extent holds the image until blk_unmap() */
 	/* Called with b->fd open and locked; ERR gets the reason on failure. */
 	int (*open)(struct blk *b, struct blk_chain *chain, char *err, size_t errlen);
 	void (*close)(struct blk *b);

@@ -847,6 +847,7 @@ fail:
 
 const struct blk_driver blk_qcow2_driver = {
 	.name = "qcow2",
+	.map_pins = true,
 	.open = qcow2_open,
 	.close = qcow2_close,
 	.read = qcow2_read,

@@ -8,6 +8,9 @@
  * both the chardev's "input arrived" callback and the guest's kick on the
  * receive queue run on the event loop thread and fill what they can.
  *
+ * Output is written CONSOLE_PASS_BYTES per event-loop pass at most, so a
+ * guest that keeps its queue full shares the loop with the API.
+ *
  * Snapshots: the transport's state ("dev.virtio-console"); every chain is
  * pushed as soon as it is popped, so nothing is in flight. Input still in
  * the chardev stays with the old process.
@@ -25,6 +28,8 @@
 #define CONSOLE_QUEUE_SIZE 128
 #define RX_QUEUE 0
 #define TX_QUEUE 1
+/* Output bytes written per event-loop pass; more wait for the next pass. */
+#define CONSOLE_PASS_BYTES (64u << 10)
 #define PCI_CLASS_COMMUNICATION_OTHER 0x078000
 
 struct virtio_console_config {
@@ -66,6 +71,7 @@ static void console_fill_rx(struct virtio_console *c)
 static void console_tx(struct virtio_console *c)
 {
 	struct virtq *vq = virtio_pci_vq(c->vp, TX_QUEUE);
+	uint64_t pass_bytes = 0;
 	bool pushed = false;
 
 	while (virtq_pop(vq, &c->elem) > 0) {
@@ -75,6 +81,12 @@ static void console_tx(struct virtio_console *c)
 			chardev_write(c->chr, iov[i].iov_base, iov[i].iov_len);
 		virtq_push(vq, &c->elem, 0);
 		pushed = true;
+		pass_bytes += c->elem.readable_len;
+		if (pass_bytes >= CONSOLE_PASS_BYTES) {
+			/* Enough for one pass: the rest after the loop's other work. */
+			virtio_pci_queue_kick_later(c->vp, TX_QUEUE);
+			break;
+		}
 	}
 	if (pushed)
 		virtio_pci_queue_done(c->vp, TX_QUEUE);

@@ -167,6 +167,13 @@ static void net_hook_needs_reset(void *opaque)
 	virtio_pci_set_needs_reset(p->n->vp);
 }
 
+static void net_hook_kick_later(void *opaque, uint16_t queue)
+{
+	struct net_pair *p = opaque;
+
+	virtio_pci_queue_kick_later(p->n->vp, pair_queue(p, queue));
+}
+
 static void net_hook_transmit(void *opaque, const struct vnet_hdr *hdr,
 			      const struct iovec *frame, unsigned int iovcnt, size_t len)
 {
@@ -186,6 +193,7 @@ static const struct net_queues_ops net_hooks = {
 	.queue = net_hook_queue,
 	.queue_done = net_hook_queue_done,
 	.needs_reset = net_hook_needs_reset,
+	.kick_later = net_hook_kick_later,
 	.transmit = net_hook_transmit,
 };
 

@@ -212,6 +212,7 @@ void net_queues_rx(struct net_queues *nq, const struct vnet_hdr *hdr, const void
 void net_queues_tx(struct net_queues *nq)
 {
 	struct virtq *vq = nq->ops->queue(nq->opaque, NET_TX_QUEUE);
+	unsigned int frames = 0;
 	bool pushed = false;
 	int ret;
 
@@ -242,6 +243,11 @@ void net_queues_tx(struct net_queues *nq)
 		}
 		virtq_push(vq, &nq->tx_elem, 0);
 		pushed = true;
+		if (++frames >= NET_TX_PASS_FRAMES) {
+			/* Enough for one pass: the rest after the loop's other work. */
+			nq->ops->kick_later(nq->opaque, NET_TX_QUEUE);
+			break;
+		}
 	}
 	if (ret < 0)
 		nq->ops->needs_reset(nq->opaque);

@@ -30,6 +30,7 @@
 #define NET_ETH_HDR_LEN 14
 #define NET_MAX_FRAME (NET_ETH_HDR_LEN + 65535)
 #define NET_RX_BACKLOG 256       /* frames kept while the guest posts no buffers */
+#define NET_TX_PASS_FRAMES 256   /* frames sent per event-loop pass at most */
 
 /* What the packet path needs from its device. */
 struct net_queues_ops {
@@ -39,6 +40,8 @@ struct net_queues_ops {
 	void (*queue_done)(void *opaque, uint16_t queue);
 	/* The driver's ring is malformed: DEVICE_NEEDS_RESET. */
 	void (*needs_reset)(void *opaque);
+	/* A pass's budget is spent with chains left: call net_queues_tx again soon. */
+	void (*kick_later)(void *opaque, uint16_t queue);
 	/*
 	 * A frame (NET_ETH_HDR_LEN..NET_MAX_FRAME bytes) the guest sent, with
 	 * its header: the guest's own while tx_offload is set, else all zero.
@@ -83,7 +86,10 @@ struct net_queues {
 
 void net_queues_init(struct net_queues *nq, const char *name, const struct net_queues_ops *ops,
 		     void *opaque);
-/* The guest kicked the transmit queue: send every chain it holds. */
+/*
+ * The guest kicked the transmit queue: send the chains it holds, up to
+ * NET_TX_PASS_FRAMES (then ops->kick_later).
+ */
 void net_queues_tx(struct net_queues *nq);
 /* The guest kicked the receive queue (new buffers): deliver the backlog. */
 void net_queues_rx_kick(struct net_queues *nq);

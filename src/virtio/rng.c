@@ -4,6 +4,9 @@
  * (--rng src=PATH, /dev/urandom by default), which the guest's hwrng core
  * mixes into its pool. One queue, no configuration space.
  *
+ * A guest that keeps its queue full gets RNG_PASS_BYTES per event-loop
+ * pass, so it cannot keep the loop from the API and the other devices.
+ *
  * Snapshots: the transport's state ("dev.virtio-rng"); requests are served
  * as they are popped, so nothing is in flight.
  */
@@ -18,6 +21,8 @@
 #include "vmm/vm.h"
 
 #define RNG_QUEUE_SIZE 256
+/* Bytes served per event-loop pass; more wait for the next pass. */
+#define RNG_PASS_BYTES (256u << 10)
 #define PCI_CLASS_OTHERS 0xff0000
 
 struct virtio_rng {
@@ -30,6 +35,7 @@ static void rng_queue_notify(void *opaque, struct virtio_pci *vp, uint16_t queue
 {
 	struct virtio_rng *r = opaque;
 	struct virtq *vq = virtio_pci_vq(vp, queue);
+	uint64_t pass_bytes = 0;
 	bool pushed = false;
 	int ret;
 
@@ -47,7 +53,13 @@ static void rng_queue_notify(void *opaque, struct virtio_pci *vp, uint16_t queue
 				break;
 		}
 		virtq_push(vq, &r->elem, written);
+		pass_bytes += written;
 		pushed = true;
+		if (pass_bytes >= RNG_PASS_BYTES) {
+			/* Enough for one pass: the rest after the loop's other work. */
+			virtio_pci_queue_kick_later(vp, queue);
+			break;
+		}
 	}
 	if (pushed)
 		virtio_pci_queue_done(vp, queue);

@@ -125,6 +125,17 @@ void virtio_pci_queue_done(struct virtio_pci *vp, uint16_t queue)
 		msix_notify(&vp->msix, q->msix_vector);
 }
 
+void virtio_pci_queue_kick_later(struct virtio_pci *vp, uint16_t queue)
+{
+	uint64_t one = 1;
+
+	if (NEVER(queue >= vp->ops->nr_queues))
+		return;
+	/* The kick eventfd is level-triggered in the loop's epoll set. */
+	if (write(vp->queues[queue].ioeventfd, &one, sizeof(one)) < 0)
+		pr_debug("%s: queue %u: kick lost", vp->ops->name, queue);
+}
+
 void virtio_pci_set_needs_reset(struct virtio_pci *vp)
 {
 	if (vp->status & STATUS_NEEDS_RESET)

@@ -94,6 +94,12 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev
 void virtio_pci_destroy(struct virtio_pci *vp);
 /* After pushing used buffers on queue: interrupt the driver if it wants one. */
 void virtio_pci_queue_done(struct virtio_pci *vp, uint16_t queue);
+/*
+ * The device stopped serving QUEUE with work left (its budget for one
+ * event-loop pass is spent): call its queue_notify again on a later pass,
+ * after the loop has served whatever else is ready.
+ */
+void virtio_pci_queue_kick_later(struct virtio_pci *vp, uint16_t queue);
 /* The device found the driver's data unusable: DEVICE_NEEDS_RESET. */
 void virtio_pci_set_needs_reset(struct virtio_pci *vp);
 /* Whether the driver negotiated feature bit. */

@@ -287,6 +287,16 @@ static void hook_needs_reset(void *opaque)
 	needs_reset = true;
 }
 
+/* The device's budget for a pass ran out: the transport would kick again. */
+static bool tx_again;
+
+static void hook_kick_later(void *opaque, uint16_t queue)
+{
+	(void)opaque;
+	check(queue == NET_TX_QUEUE);
+	tx_again = true;
+}
+
 static void inject(const struct frame_rec *r, const uint8_t *frame);
 
 static void hook_transmit(void *opaque, const struct vnet_hdr *hdr, const struct iovec *iov,
@@ -381,6 +391,7 @@ static const struct net_queues_ops hooks = {
 	.queue = hook_queue,
 	.queue_done = hook_queue_done,
 	.needs_reset = hook_needs_reset,
+	.kick_later = hook_kick_later,
 	.transmit = hook_transmit,
 };
 
@@ -521,7 +532,14 @@ static bool add_data_segs(struct input *in, struct chain *c, unsigned int nseg, 
 
 static void kick_tx(void)
 {
-	net_queues_tx(&nq);
+	/* Pass after pass, as the event loop would (a queue holds 256 at most). */
+	int passes = 0;
+
+	do {
+		tx_again = false;
+		net_queues_tx(&nq);
+		check(++passes <= 2);
+	} while (tx_again);
 	/* The device takes every chain it is given. */
 	if (!tainted && !needs_reset)
 		check(txq.gd.avail_idx == gd_used_idx(&txq.gd));
