@@ -271,7 +271,7 @@ static int read_old_cluster(struct qcow2 *s, uint64_t old, uint64_t c_guest, uin
 /* Refuses (as corruption) a data write that would hit fixed metadata. */
 static int check_data_write(struct qcow2 *s, uint64_t host, uint64_t len)
 {
-	const char *hit = qcow2_overlaps_metadata(s, host, len);
+	const char *hit = qcow2_overlaps_any_metadata(s, host, len);
 
 	if (hit)
 		return qcow2_corrupt(s, "data write at 0x%llx would overwrite the %s",
@@ -687,7 +687,7 @@ static int qcow2_blk_map(struct blk *b, uint64_t off, uint64_t len, bool write,
 	blk_gate_enter_shared(&s->gate);
 	pthread_mutex_lock(&s->lock);
 	ret = qcow2_map(s, off, len, &m);
-	if (!ret && write && (s->corrupt || qcow2_overlaps_metadata(s, m.host, m.bytes)))
+	if (!ret && write && (s->corrupt || qcow2_overlaps_any_metadata(s, m.host, m.bytes)))
 		m.copied = false;	/* let blk_write() refuse it */
 	pthread_mutex_unlock(&s->lock);
 	if (ret)

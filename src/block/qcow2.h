@@ -173,8 +173,10 @@ int qcow2_parse_header(struct qcow2 *s, char **backing_name, char *backing_fmt,
  * refuses further writes. Returns -EIO for the caller to pass on. */
 int qcow2_corrupt(struct qcow2 *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Names the metadata that [off, off+len) would hit, or NULL. */
+/* Names the fixed metadata (header, L1, refcount table) [off, off+len) would hit, or NULL. */
 const char *qcow2_overlaps_metadata(const struct qcow2 *s, uint64_t off, uint64_t len);
+/* The same, and any active L2 table or refcount block: for guest data writes. */
+const char *qcow2_overlaps_any_metadata(const struct qcow2 *s, uint64_t off, uint64_t len);
 /* Writes metadata (not header, L1 or refcount table) after the overlap check. */
 int qcow2_write_meta(struct qcow2 *s, uint64_t off, const void *buf, size_t len);
 void qcow2_note_file_end(struct qcow2 *s, uint64_t end);

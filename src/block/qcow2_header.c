@@ -433,6 +433,34 @@ const char *qcow2_overlaps_metadata(const struct qcow2 *s, uint64_t off, uint64_
 	return NULL;
 }
 
+const char *qcow2_overlaps_any_metadata(const struct qcow2 *s, uint64_t off, uint64_t len)
+{
+	const char *hit = qcow2_overlaps_metadata(s, off, len);
+
+	if (hit)
+		return hit;
+	/*
+	 * Every L2 table and refcount block too: a crafted L2 entry that
+	 * points at one would let guest data rewrite the image's own maps.
+	 * A linear walk, as QEMU's default overlap check does: the tables
+	 * hold one entry per L2 table (or refcount block), a few thousand in
+	 * a large image.
+	 */
+	for (uint32_t i = 0; i < s->l1_size; i++) {
+		uint64_t l2 = s->l1[i] & QCOW2_OFFSET_MASK;
+
+		if (l2 && ranges_overlap(off, len, l2, s->cluster_size))
+			return "L2 table";
+	}
+	for (uint64_t i = 0; s->rt && i < s->rt_size; i++) {
+		uint64_t rb = s->rt[i] & ~QCOW2_RTE_RESERVED;
+
+		if (rb && ranges_overlap(off, len, rb, s->cluster_size))
+			return "refcount block";
+	}
+	return NULL;
+}
+
 int qcow2_write_meta(struct qcow2 *s, uint64_t off, const void *buf, size_t len)
 {
 	const char *hit = qcow2_overlaps_metadata(s, off, len);

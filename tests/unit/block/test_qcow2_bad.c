@@ -152,6 +152,8 @@ static void l2e_compressed_garbage(uint8_t *p)
 }
 static void l2e_compressed_past_eof(uint8_t *p) { set64(p, lay.l2, 1ull << 62 | 1ull << 40); }
 static void l2e_on_l1(uint8_t *p) { set64(p, lay.l2 + 8 * 2, lay.l1 | 1ull << 63); }
+static void l2e_on_rb(uint8_t *p) { set64(p, lay.l2 + 8 * 2, lay.rb | 1ull << 63); }
+static void l2e_on_l2(uint8_t *p) { set64(p, lay.l2 + 8 * 2, lay.l2 | 1ull << 63); }
 static void header_refcount_zero(uint8_t *p)
 {
 	/* The first refcount (16 bits) is the header cluster's. */
@@ -218,6 +220,8 @@ static const struct bad_case cases[] = {
 	{ "compressed garbage", l2e_compressed_garbage, false, AT_READ, "compressed cluster at 0x50000 does not decompress", 0 },
 	{ "compressed past EOF", l2e_compressed_past_eof, false, AT_READ, "compressed cluster for guest offset 0x0 at 0x10000000000 is outside the file", 0 },
 	{ "write lands on L1", l2e_on_l1, true, AT_WRITE, "data write at 0x30000 would overwrite the L1 table", 0 },
+	{ "write lands on refcount block", l2e_on_rb, true, AT_WRITE, "data write at 0x20000 would overwrite the refcount block", 0 },
+	{ "write lands on L2 table", l2e_on_l2, true, AT_WRITE, "data write at 0x40000 would overwrite the L2 table", 0 },
 	{ "header refcount 0", header_refcount_zero, true, AT_WRITE, "cluster 0x0 holds the header, L1 or refcount table but has refcount 0", 0 },
 };
 
