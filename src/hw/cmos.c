@@ -42,6 +42,17 @@
 #define RTC_REG_D 0x0d
 #define RTC_CENTURY 0x32
 
+/*
+ * What the clock can show: years 1900 to 9999 (century 19 to 99). A guest
+ * that sets a time outside (a century byte of 0x99 in binary mode means
+ * year 15300; a bad BCD digit more) gets the nearest end. The offset to
+ * host time is then bounded whatever the host's clock says, and a restore
+ * accepts every offset a save can hold.
+ */
+#define RTC_TIME_MIN (-2208988800ll) /* 1900-01-01 00:00:00 UTC */
+#define RTC_TIME_MAX 253402300799ll  /* 9999-12-31 23:59:59 UTC */
+#define RTC_MAX_OFFSET (RTC_TIME_MAX - RTC_TIME_MIN)
+
 #define REG_B_SET 0x80
 #define REG_B_DM_BINARY 0x04
 #define REG_B_24H 0x02
@@ -122,8 +133,13 @@ static void rtc_write_time(struct cmos *c, uint8_t reg, uint8_t v)
 	default: return; /* day of week follows from the date */
 	}
 	set = timegm(&tm);
-	if (set != (time_t)-1)
-		c->offset += set - now;
+	if (set == (time_t)-1 && errno == EOVERFLOW)
+		set = tm.tm_year > 0 ? RTC_TIME_MAX : RTC_TIME_MIN;
+	if (set < RTC_TIME_MIN)
+		set = RTC_TIME_MIN;
+	if (set > RTC_TIME_MAX)
+		set = RTC_TIME_MAX;
+	c->offset += set - now;
 }
 
 static void cmos_read(void *opaque, uint64_t off, void *data, unsigned int size)
@@ -204,9 +220,14 @@ static int cmos_load(void *state, const struct snap_reader *r, char *err, size_t
 			   err, errlen);
 	if (ret < 0)
 		return ret;
-	/* A century either way is more than any guest sets; more is damage. */
-	if (st.index & 0x80 || st.offset > 3200000000ll || st.offset < -3200000000ll) {
-		errbuf_set(err, errlen, "section 'dev.cmos': invalid index or clock offset");
+	/* No guest write gets past RTC_MAX_OFFSET (rtc_write_time); more is damage. */
+	if (st.index & 0x80) {
+		errbuf_set(err, errlen, "section 'dev.cmos': index 0x%02x has the NMI bit", st.index);
+		return -EBADMSG;
+	}
+	if (st.offset > RTC_MAX_OFFSET || st.offset < -RTC_MAX_OFFSET) {
+		errbuf_set(err, errlen, "section 'dev.cmos': clock offset %lld s is beyond the "
+			   "RTC's years 1900-9999", (long long)st.offset);
 		return -EBADMSG;
 	}
 	pthread_mutex_lock(&c->lock);

@@ -414,6 +414,63 @@ static void test_legacy_round_trip(void **state)
 	fake_vm_free(b);
 }
 
+/* The clock's year as the guest reads it, in binary mode. */
+static int cmos_year(struct fake_vm *f)
+{
+	int century;
+
+	outb(f, 0x70, 0x32);
+	century = inb(f, 0x71);
+	outb(f, 0x70, 0x09);
+	return century * 100 + inb(f, 0x71);
+}
+
+/*
+ * A guest sets the clock as far as the century byte goes, either way (and
+ * with bad BCD digits): the time is clamped to years 1900-9999, and the
+ * snapshot of it loads.
+ */
+static void test_rtc_extremes(void **state)
+{
+	static const struct {
+		uint8_t reg_b, century, year;
+		int want;
+	} cases[] = {
+		{ 0x06, 255, 99, 9999 },	/* binary: century 255 */
+		{ 0x06, 99, 99, 9999 },
+		{ 0x06, 0, 0, 1900 },		/* binary: year 0 */
+		{ 0x02, 0x99, 0x99, 9999 },	/* BCD 9999 */
+		{ 0x02, 0xff, 0xff, 9999 },	/* not BCD at all */
+		{ 0x02, 0x00, 0x00, 1900 },
+		{ 0x06, 20, 26, 2026 },		/* an ordinary date stays exact */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_vm *a = fake_vm_new(), *b = fake_vm_new();
+		void *sa[4], *sb[4];
+
+		create_all(a, sa);
+		create_all(b, sb);
+		outb(a, 0x70, 0x0b);
+		outb(a, 0x71, cases[i].reg_b);
+		outb(a, 0x70, 0x32);
+		outb(a, 0x71, cases[i].century);
+		outb(a, 0x70, 0x09);
+		outb(a, 0x71, cases[i].year);
+		/* Read back in binary, whatever the guest used. */
+		outb(a, 0x70, 0x0b);
+		outb(a, 0x71, 0x06);
+		assert_int_equal(cmos_year(a), cases[i].want);
+		save_and_load(a, sa, b, sb);
+		assert_int_equal(cmos_year(b), cases[i].want);
+		destroy_all(sa);
+		destroy_all(sb);
+		fake_vm_free(a);
+		fake_vm_free(b);
+	}
+}
+
 /* Write sections by hand, then expect load to fail naming the section. */
 static void expect_refused(const char *name, const void *data, size_t len, int want_err,
 			   const struct device_ops *ops, void *dev, const char *want_msg)
@@ -517,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_virtq_bad_state),
 		cmocka_unit_test(test_legacy_round_trip),
 		cmocka_unit_test(test_damaged_sections),
+		cmocka_unit_test(test_rtc_extremes),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
