@@ -13,6 +13,10 @@
  * pushes out the one idle the longest), and a timerfd, ticking only while
  * connections are open, closes those idle for API_IDLE_TIMEOUT_MS.
  *
+ * The socket file is created mode 0600 whatever the umask, and every
+ * connection's peer must be our own uid or root (SO_PEERCRED), so neither
+ * a widened mode nor a leaked descriptor lets another user in.
+ *
  * vmm.shutdown is the one request whose effect must wait: ops->shutdown_vmm
  * is called only once its 204 has been written (or the client has gone),
  * so the client sees the answer before the process ends.
@@ -292,6 +296,28 @@ static void evict_idlest(struct api_server *s)
 		s->ops->shutdown_vmm(s->vmm);
 }
 
+/*
+ * Only our own user and root may talk to the API, even through a socket
+ * whose mode someone widened or an inherited descriptor: the kernel says
+ * who the peer is (SO_PEERCRED, fixed at connect time).
+ */
+static bool peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		pr_warn("api: cannot tell who connected (SO_PEERCRED: %s): refused",
+			strerror(errno));
+		return false;
+	}
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	pr_warn("api: refused a connection from uid %u (pid %d): only uid %u (ours) and root may use "
+		"the API", (unsigned int)cred.uid, (int)cred.pid, (unsigned int)geteuid());
+	return false;
+}
+
 static void on_listen(void *opaque, uint32_t events)
 {
 	struct api_server *s = opaque;
@@ -306,6 +332,10 @@ static void on_listen(void *opaque, uint32_t events)
 			    errno != ECONNABORTED)
 				pr_warn("api: accept: %s", strerror(errno));
 			return;
+		}
+		if (!peer_allowed(fd)) {
+			close(fd);
+			continue;
 		}
 		if (s->nr_conns == API_MAX_CONNECTIONS)
 			evict_idlest(s);
@@ -380,6 +410,7 @@ static int listen_on_path(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
+	mode_t old_mask;
 	int fd, ret;
 
 	if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
@@ -411,7 +442,15 @@ static int listen_on_path(const char *path, char *err, size_t errlen)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail_errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+	/*
+	 * Owner only, whatever the umask: the API can do anything to the VM.
+	 * The umask is the only way to create a socket file without a window
+	 * in which it has wider rights; chmod only confirms it.
+	 */
+	old_mask = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (ret < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
 		ret = -errno;
 		close(fd);
 		errbuf_set(err, errlen, "cannot listen on API socket '%s': %s", path,
