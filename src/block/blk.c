@@ -271,6 +271,10 @@ static int blk_open_chain(const char *path, bool readonly, int format,
 		if (ret)
 			goto fail;
 		b->probed_raw = format == BLK_FORMAT_RAW;
+		if (b->probed_raw && !readonly)
+			pr_warn("%s: no format given and none recognised: raw, guessed; a guest "
+				"write that would make the first sector look like another format is "
+				"refused (give image_type=raw to say it is raw)", path);
 	}
 	switch (format) {
 	case BLK_FORMAT_RAW:

@@ -194,7 +194,7 @@ int chardev_open(struct chardev *chr, const struct console_config *cfg,
 			chr->restore_tty = true;
 		break;
 	case CONSOLE_FILE:
-		chr->out_fd = open(cfg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		chr->out_fd = open(cfg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
 		if (chr->out_fd < 0) {
 			ret = -errno;
 			errbuf_set(err, errlen, "cannot open '%s': %s", cfg->path, strerror(errno));
