@@ -182,7 +182,7 @@ static void blk_uring_setup(struct virtio_blk *b)
 		blk_queues_init(&b->q, b->image, b->name, b->cfg->serial, &blk_hooks, b, false);
 		return;
 	}
-	pr_info("%s: io_uring", b->name);
+	pr_info("%s: io_uring with %u entries", b->name, BLK_QUEUES_URING_ENTRIES);
 }
 
 static void blk_uring_teardown(struct virtio_blk *b)

@@ -42,7 +42,6 @@
 #include "block/blk.h"
 #include "lib/log.h"
 
-#define URING_ENTRIES 256
 #define REQ_MAX_EXTENTS 16
 #define DIO_ALIGN 4096
 
@@ -473,7 +472,7 @@ void blk_queues_init(struct blk_queues *bq, struct blk *image, const char *name,
 	bq->uring_efd = -1;
 	if (!use_uring)
 		return;
-	ret = io_uring_queue_init(URING_ENTRIES, &bq->ring, 0);
+	ret = io_uring_queue_init(BLK_QUEUES_URING_ENTRIES, &bq->ring, 0);
 	if (ret < 0) {
 		pr_info("%s: io_uring unavailable (%s): synchronous I/O", name, strerror(-ret));
 		return;

@@ -37,6 +37,7 @@ struct blk;
 #define VIRTIO_BLK_WRITE_ZEROES_UNMAP 1
 #define VIRTIO_BLK_MAX_DISCARD_SECTORS (1u << 22) /* 2 GiB per range */
 #define BLK_QUEUES_MAX_QUEUES 32
+#define BLK_QUEUES_URING_ENTRIES 256
 
 /* Up to this many requests, or this many bytes served synchronously, per kick. */
 #define BLK_QUEUES_PASS_REQS 128

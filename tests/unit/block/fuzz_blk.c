@@ -47,6 +47,7 @@
 
 #include "../virtio/guest_driver.h"
 #include "block/blk.h"
+#include "../fuzz_input.h"
 #include "lib/log.h"
 #include "virtio/blk_queues.h"
 #include "virtio/virtq.h"
@@ -63,14 +64,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define MAX_OPS 96
 #define MAX_REQS 256
 #define WATCHDOG_MS 5000
-
-#define check(x)                                                                   \
-	do {                                                                       \
-		if (!(x)) {                                                        \
-			fprintf(stderr, "fuzz_blk.c:%d: check failed: %s\n", __LINE__, #x); \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
 
 enum op {
 	OP_REQ,		/* type, 2-byte sector, sectors, shape: post a request */
@@ -248,19 +241,6 @@ static void copy_file(const char *from, const char *to)
 
 /* --- the guest's side -------------------------------------------------------- */
 
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t get8(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
-
 static uint64_t alloc_buf(uint32_t len, bool high)
 {
 	uint64_t *next = high ? &high_next : &buf_next;
@@ -320,7 +300,7 @@ static void op_req(struct input *in, bool indirect_ok)
 {
 	uint8_t tsel = get8(in);
 	uint32_t type = types[tsel % (sizeof(types) / sizeof(types[0]))];
-	uint64_t sector = get8(in) | (uint64_t)get8(in) << 8;
+	uint64_t sector = get16(in);
 	uint32_t nsect = get8(in) % 33;
 	uint8_t shape = get8(in);
 	bool high = shape & SHAPE_HIGH, indirect = indirect_ok && (shape & SHAPE_INDIRECT);
@@ -485,7 +465,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			consume();
 			break;
 		case OP_SCRIBBLE: {
-			uint32_t off = (get8(&in) | (uint32_t)get8(&in) << 8) % BUF_GPA;
+			uint32_t off = get16(&in) % BUF_GPA;
 
 			*(uint8_t *)gd_ptr(&gd, off, 1) = get8(&in);
 			tainted = true;

@@ -57,6 +57,7 @@
 #include <string.h>
 
 #include "../virtio/guest_driver.h"
+#include "../fuzz_input.h"
 #include "lib/log.h"
 #include "virtio/net_queues.h"
 #include "virtio/virtq.h"
@@ -74,15 +75,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define MAX_SEGS 10            /* 8 data segments + a stray one + a spare */
 #define MAX_INJECTED 4096      /* frames the oracle follows; more are not sent */
 #define MAX_RX_SEG 20000
-
-/* A failed check names itself: a crash report then says which rule broke. */
-#define check(x)                                                                   \
-	do {                                                                       \
-		if (!(x)) {                                                        \
-			fprintf(stderr, "fuzz_net.c:%d: check failed: %s\n", __LINE__, #x); \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
 
 enum op {
 	OP_TX,          /* shape, 3-byte length, seed, split points: post a transmit chain */
@@ -104,29 +96,6 @@ enum op {
 #define SHAPE_HIGH 0x20        /* buffers in the high RAM slot */
 #define SHAPE_KICK 0x40        /* kick after posting */
 #define SHAPE_EMPTY 0x80       /* a zero-length segment in the middle */
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t get8(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
-
-static uint32_t get16(struct input *in)
-{
-	return get8(in) | (uint32_t)get8(in) << 8;
-}
-
-static uint32_t get24(struct input *in)
-{
-	return get16(in) | (uint32_t)get8(in) << 16;
-}
 
 struct seg {
 	uint64_t gpa;
