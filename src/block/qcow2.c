@@ -741,6 +741,7 @@ static int load_l1(struct qcow2 *s, char *err, size_t errlen)
 	}
 	for (uint32_t i = 0; i < s->l1_size; i++)
 		s->l1[i] = be64toh(s->l1[i]);
+	qcow2_meta_changed(s);
 	return 0;
 }
 
@@ -789,6 +790,7 @@ static void qcow2_close(struct blk *b)
 	qcow2_cache_destroy(&s->rb_cache);
 	free(s->l1);
 	free(s->rt);
+	free(s->meta);
 	free(s->zero_cluster);
 	blk_gate_destroy(&s->gate);
 	pthread_mutex_destroy(&s->lock);

@@ -131,6 +131,10 @@ struct qcow2 {
 	struct qcow2_cache rb_cache;
 	uint8_t *zero_cluster;		/* for writing zeros; allocated on use */
 	bool corrupt;			/* found damage: no more writes */
+	/* Offsets of the L2 tables and refcount blocks, sorted (qcow2_header.c). */
+	uint64_t *meta;
+	size_t meta_n;
+	bool meta_stale;
 };
 
 static inline uint64_t be64_at(const void *p)
@@ -176,7 +180,9 @@ int qcow2_corrupt(struct qcow2 *s, const char *fmt, ...)
 /* Names the fixed metadata (header, L1, refcount table) [off, off+len) would hit, or NULL. */
 const char *qcow2_overlaps_metadata(const struct qcow2 *s, uint64_t off, uint64_t len);
 /* The same, and any active L2 table or refcount block: for guest data writes. */
-const char *qcow2_overlaps_any_metadata(const struct qcow2 *s, uint64_t off, uint64_t len);
+const char *qcow2_overlaps_any_metadata(struct qcow2 *s, uint64_t off, uint64_t len);
+/* An L1 or refcount table entry changed: the tables' offsets are looked up anew. */
+void qcow2_meta_changed(struct qcow2 *s);
 /* Writes metadata (not header, L1 or refcount table) after the overlap check. */
 int qcow2_write_meta(struct qcow2 *s, uint64_t off, const void *buf, size_t len);
 void qcow2_note_file_end(struct qcow2 *s, uint64_t end);

@@ -119,6 +119,7 @@ static int write_l1_entry(struct qcow2 *s, uint64_t l1_idx, uint64_t l1e)
 		return ret;
 	}
 	s->l1[l1_idx] = l1e;
+	qcow2_meta_changed(s);
 	return 0;
 }
 

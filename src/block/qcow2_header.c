@@ -433,31 +433,67 @@ const char *qcow2_overlaps_metadata(const struct qcow2 *s, uint64_t off, uint64_
 	return NULL;
 }
 
-const char *qcow2_overlaps_any_metadata(const struct qcow2 *s, uint64_t off, uint64_t len)
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The sorted host offsets of every active L2 table and refcount block
+ * (bit 0 set for a refcount block: offsets are cluster-aligned), rebuilt
+ * after an L1 or refcount table entry changed (qcow2_meta_changed). A
+ * rebuild walks both tables once; a lookup is a binary search, so the check
+ * costs every guest write next to nothing, however large the tables.
+ */
+static int meta_rebuild(struct qcow2 *s)
+{
+	size_t n = 0, cap = (size_t)s->l1_size + (s->rt ? s->rt_size : 0);
+	uint64_t *v = malloc((cap ? cap : 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->l1_size; i++)
+		if (s->l1[i] & QCOW2_OFFSET_MASK)
+			v[n++] = s->l1[i] & QCOW2_OFFSET_MASK;
+	for (uint64_t i = 0; s->rt && i < s->rt_size; i++)
+		if (s->rt[i] & ~QCOW2_RTE_RESERVED)
+			v[n++] = (s->rt[i] & ~QCOW2_RTE_RESERVED) | 1;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	free(s->meta);
+	s->meta = v;
+	s->meta_n = n;
+	s->meta_stale = false;
+	return 0;
+}
+
+void qcow2_meta_changed(struct qcow2 *s)
+{
+	s->meta_stale = true;
+}
+
+const char *qcow2_overlaps_any_metadata(struct qcow2 *s, uint64_t off, uint64_t len)
 {
 	const char *hit = qcow2_overlaps_metadata(s, off, len);
+	size_t lo = 0, hi;
 
 	if (hit)
 		return hit;
-	/*
-	 * Every L2 table and refcount block too: a crafted L2 entry that
-	 * points at one would let guest data rewrite the image's own maps.
-	 * A linear walk, as QEMU's default overlap check does: the tables
-	 * hold one entry per L2 table (or refcount block), a few thousand in
-	 * a large image.
-	 */
-	for (uint32_t i = 0; i < s->l1_size; i++) {
-		uint64_t l2 = s->l1[i] & QCOW2_OFFSET_MASK;
+	if (s->meta_stale && meta_rebuild(s) < 0)
+		return "metadata (no memory to check)";
+	/* The first table whose cluster ends past OFF, then: does it start before the end? */
+	hi = s->meta_n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (l2 && ranges_overlap(off, len, l2, s->cluster_size))
-			return "L2 table";
+		if ((s->meta[mid] & ~1ull) + s->cluster_size <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	for (uint64_t i = 0; s->rt && i < s->rt_size; i++) {
-		uint64_t rb = s->rt[i] & ~QCOW2_RTE_RESERVED;
-
-		if (rb && ranges_overlap(off, len, rb, s->cluster_size))
-			return "refcount block";
-	}
+	if (lo < s->meta_n && ranges_overlap(off, len, s->meta[lo] & ~1ull, s->cluster_size))
+		return s->meta[lo] & 1 ? "refcount block" : "L2 table";
 	return NULL;
 }
 

@@ -167,6 +167,7 @@ int qcow2_refcount_init(struct qcow2 *s, char *err, size_t errlen)
 		blk_seterr(err, errlen, "cannot read the refcount table: %s", strerror(-ret));
 		return ret;
 	}
+	qcow2_meta_changed(s);
 	for (uint64_t i = 0; i < s->rt_size; i++) {
 		uint64_t e = be64toh(s->rt[i]);
 
@@ -468,6 +469,7 @@ static int grow_refcount_table(struct qcow2 *s, uint64_t min_entries)
 	s->rt = table;
 	table = NULL;
 	s->rt_size = entries;
+	qcow2_meta_changed(s);
 	s->rt_offset = (area + k) << s->cluster_bits;
 	s->rt_clusters = (uint32_t)t;
 	qcow2_note_file_end(s, (area + k + t) << s->cluster_bits);
@@ -518,6 +520,7 @@ static int create_refcount_block(struct qcow2 *s, uint64_t r)
 		return ret;
 	}
 	s->rt[r] = off;
+	qcow2_meta_changed(s);
 	return 0;
 }
 
