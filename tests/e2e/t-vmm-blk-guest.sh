@@ -108,23 +108,31 @@ truncate -s 96M "$base"
 mkfs.ext4 -q -F "$base" || fail "mkfs.ext4"
 cat >"$T/trim.sh" <<'SCRIPT'
 echo "PHYLLO IO-START"
-# Heavy writes on both disks, in the background, counted in /tmp.
-( i=0; while :; do
-	dd if=/dev/zero of=/dev/vdb bs=64k count=8 seek=$((i % 96 * 8)) conv=fsync 2>/dev/null
-	i=$((i + 1)); echo $i >/tmp/w1; done ) &
+# Heavy writes, in the background, counted in /tmp: three direct writers
+# on vdb (many requests in flight at once, in place on clusters already
+# allocated), one through ext4 on vda.
+for w in 1 2 3; do
+	( i=0; while :; do
+		dd if=/dev/zero of=/dev/vdb bs=64k count=16 oflag=direct \
+			seek=$(((i * 7 + w * 13) % 60 * 16)) 2>/dev/null
+		i=$((i + 1)); echo $i >/tmp/w$w; done ) &
+done
 ( i=0; while :; do
 	dd if=/dev/zero of=/mnt/f$((i % 4)) bs=64k count=32 conv=fsync 2>/dev/null
-	rm -f /mnt/f$(((i + 2) % 4)); i=$((i + 1)); echo $i >/tmp/w2; done ) &
-# Discards meanwhile, for 40 s: the file system's free space, ranges of vdb.
+	rm -f /mnt/f$(((i + 2) % 4)); i=$((i + 1)); echo $i >/tmp/w4; done ) &
+# Discards meanwhile (busybox's blkdiscard has no -z), for 40 s: the file system's free
+# space, ranges of vdb (unmapping clusters the writers then allocate again).
 end=$(($(cut -d. -f1 /proc/uptime) + 40))
 j=0
 while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
 	fstrim /mnt >/dev/null 2>&1 || echo "PHYLLO FSTRIM-FAILED $j"
-	blkdiscard -o $((j % 6 * 8388608)) -l 8388608 /dev/vdb 2>/dev/null ||
+	blkdiscard -o $((j % 7 * 8388608)) -l 4194304 /dev/vdb 2>/dev/null ||
 		echo "PHYLLO BLKDISCARD-FAILED $j"
+	blkdiscard -o $((j % 5 * 8388608 + 4194304)) -l 1048576 /dev/vdb 2>/dev/null ||
+		echo "PHYLLO BLKDISCARD-FAILED small $j"
 	j=$((j + 1))
 done
-echo "PHYLLO TRIMS-DONE $j rounds, $(cat /tmp/w1) + $(cat /tmp/w2) writes"
+echo "PHYLLO TRIMS-DONE $j rounds, $(cat /tmp/w1 /tmp/w2 /tmp/w3 /tmp/w4 | tr '\n' ' ')writes"
 sleep 3600
 SCRIPT
 put_file "$base" trim.sh "$T/trim.sh"
@@ -132,6 +140,8 @@ ov=$T/trim-overlay.qcow2
 data=$T/trim-data.qcow2
 qemu-img create -q -f qcow2 -b "$base" -F raw "$ov" || fail "qemu-img create overlay"
 qemu-img create -q -f qcow2 -o cluster_size=65536 "$data" 64M || fail "qemu-img create data"
+# Allocated from the start, so the writers' requests go to the io_uring.
+qemu-io -f qcow2 -c 'write -P 0x5a 0 64M' "$data" >/dev/null || fail "qemu-io write data"
 SOCK=$T/api.sock
 log=$(test_log trim)
 "$PHYLLO_VMM" -v --api-socket "$SOCK" --kernel "$PHYLLO_GUEST/vmlinuz" \
