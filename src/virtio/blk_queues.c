@@ -438,7 +438,7 @@ void blk_queues_notify(struct blk_queues *bq, uint16_t queue)
 		}
 		if (!blk_try_async(bq, queue)) {
 			/* Nothing of ours may hold a pin the request waits for. */
-			if (getenv("PHYLLO_TEST_OLD_BUG") == NULL && bq->in_flight && blk_map_pins(bq->image))
+			if (bq->in_flight && blk_map_pins(bq->image))
 				complete_in_flight(bq, true);
 			status = blk_do_request(bq, &written, &sync_bytes);
 			blk_finish(bq, e, queue, status, written);
