@@ -271,10 +271,6 @@ static int blk_open_chain(const char *path, bool readonly, int format,
 		if (ret)
 			goto fail;
 		b->probed_raw = format == BLK_FORMAT_RAW;
-		if (b->probed_raw && !readonly)
-			pr_warn("%s: no format given and none recognised: raw, guessed; a guest "
-				"write that would make the first sector look like another format is "
-				"refused (give image_type=raw to say it is raw)", path);
 	}
 	switch (format) {
 	case BLK_FORMAT_RAW:
@@ -300,6 +296,11 @@ static int blk_open_chain(const char *path, bool readonly, int format,
 	ret = b->drv->open(b, chain, err, errlen);
 	if (ret)
 		goto fail;
+	/* Said once the image is open: a refused open has its own message. */
+	if (b->probed_raw && !readonly)
+		pr_warn("%s: no format given and none recognised: raw, guessed; a guest "
+			"write that would make the first sector look like another format is "
+			"refused (give image_type=raw to say it is raw)", path);
 	*out = b;
 	return 0;
 fail:
