@@ -4,6 +4,7 @@
 # QEMU-KVM, one boot at a time, saying which in OUT/current while it runs
 # (so the host can tell a box death from a failed boot).
 set -uo pipefail
+# shellcheck disable=SC2054 # commas inside QEMU options
 OUT=$1 ISO=$2
 cd "$OUT" || exit 1
 while read -r m i; do

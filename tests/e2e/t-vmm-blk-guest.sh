@@ -164,7 +164,7 @@ while ((SECONDS < end)); do
 	polls=$((polls + 1))
 	[[ "$out" == "200 "* ]] || fail_log "$log" "vm.info poll $polls: '$out' (no answer within 1 s)"
 	t=${out#200 }
-	[[ "$t" > "$slowest" ]] && slowest=$t
+	slowest=$(awk -v a="$t" -v b="$slowest" 'BEGIN { print (a + 0 > b + 0) ? a : b }')
 	grep -q '"state":"Running"' "$T/info" || fail_log "$log" "vm.info: $(cat "$T/info")"
 	grep -q '^PHYLLO TRIMS-DONE' "$log" && break
 	kill -0 "$vmm" 2>/dev/null || fail_log "$log" "phyllo-vmm died"
