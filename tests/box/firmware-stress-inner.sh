@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The box's half of firmware-stress.sh: boots what OUT/todo lists with
-# QEMU-KVM, one boot at a time, saying which in OUT/current while it runs
+# QEMU-KVM (rebooting allowed: OVMF resets once on a fresh variable store), one boot at a time, saying which in OUT/current while it runs
 # (so the host can tell a box death from a failed boot).
 set -uo pipefail
 # shellcheck disable=SC2054 # commas inside QEMU options
@@ -12,7 +12,7 @@ while read -r m i; do
 	log=$OUT/$m-$i.serial
 	rm -f "$log"
 	args=(qemu-system-x86_64 -enable-kvm -M q35 -cpu host -smp 2 -nodefaults -no-user-config
-		-display none -vga none -monitor none -serial "file:$log" -no-reboot)
+		-display none -vga none -monitor none -serial "file:$log")
 	case $m in
 	shell)
 		cp /usr/share/OVMF/OVMF_VARS_4M.fd vars.fd
