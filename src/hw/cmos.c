@@ -132,6 +132,7 @@ static void rtc_write_time(struct cmos *c, uint8_t reg, uint8_t v)
 	case RTC_CENTURY: tm.tm_year = val * 100 - 1900 + tm.tm_year % 100; break;
 	default: return; /* day of week follows from the date */
 	}
+	errno = 0; /* -1 is also 1969-12-31 23:59:59: only errno tells */
 	set = timegm(&tm);
 	if (set == (time_t)-1 && errno == EOVERFLOW)
 		set = tm.tm_year > 0 ? RTC_TIME_MAX : RTC_TIME_MIN;

@@ -189,10 +189,9 @@ static void blk_uring_teardown(struct virtio_blk *b)
 {
 	int efd = blk_queues_eventfd(&b->q);
 
-	blk_queues_drain(&b->q);
 	if (efd >= 0)
 		loop_del(b->vm->host->loop, efd);
-	blk_queues_fini(&b->q);
+	blk_queues_fini(&b->q); /* drains first */
 }
 
 static void blk_config_read(void *opaque, uint32_t off, void *data, unsigned int size)

@@ -311,29 +311,6 @@ void blk_queues_reap(struct blk_queues *bq, bool notify)
 			bq->ops->queue_done(bq->opaque, q);
 }
 
-/* Submit, wait for and push everything in flight. */
-static void complete_in_flight(struct blk_queues *bq, bool notify)
-{
-	while (bq->uring_ok && bq->in_flight) {
-		struct io_uring_cqe *cqe;
-		int ret;
-
-		io_uring_submit(&bq->ring);
-		ret = io_uring_wait_cqe(&bq->ring, &cqe);
-		if (ret < 0 && ret != -EINTR) {
-			pr_err("%s: waiting for %u requests in flight: %s", bq->name, bq->in_flight,
-			       strerror(-ret));
-			break;
-		}
-		blk_queues_reap(bq, notify);
-	}
-}
-
-void blk_queues_drain(struct blk_queues *bq)
-{
-	complete_in_flight(bq, false);
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -342,29 +319,57 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int blk_queues_quiesce(struct blk_queues *bq, int timeout_ms, char *err, size_t errlen)
+/*
+ * Submit, wait for and push everything in flight; with NOTIFY, interrupt
+ * the driver for what completes. TIMEOUT_MS < 0 waits as long as it takes;
+ * else -ETIMEDOUT once it has passed with requests left.
+ */
+static int wait_in_flight(struct blk_queues *bq, bool notify, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	int ret = 0;
 
 	while (bq->uring_ok && bq->in_flight) {
-		int64_t left = deadline - now_ms();
-		struct __kernel_timespec ts;
+		struct __kernel_timespec ts, *tsp = NULL;
 		struct io_uring_cqe *cqe;
+		int ret;
 
-		if (left <= 0) {
-			ret = -ETIMEDOUT;
-			break;
+		if (timeout_ms >= 0) {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0)
+				return -ETIMEDOUT;
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (left % 1000) * 1000000;
+			tsp = &ts;
 		}
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000;
 		io_uring_submit(&bq->ring);
-		ret = io_uring_wait_cqe_timeout(&bq->ring, &cqe, &ts);
+		ret = io_uring_wait_cqe_timeout(&bq->ring, &cqe, tsp);
 		if (ret < 0 && ret != -ETIME && ret != -EINTR)
-			break;
-		ret = 0;
-		blk_queues_reap(bq, false);
+			return ret;
+		blk_queues_reap(bq, notify);
 	}
+	return 0;
+}
+
+/* Everything in flight, however long it takes (errors are only logged). */
+static void complete_in_flight(struct blk_queues *bq, bool notify)
+{
+	int ret = wait_in_flight(bq, notify, -1);
+
+	if (ret < 0)
+		pr_err("%s: waiting for %u requests in flight: %s", bq->name, bq->in_flight,
+		       strerror(-ret));
+}
+
+void blk_queues_drain(struct blk_queues *bq)
+{
+	complete_in_flight(bq, false);
+}
+
+int blk_queues_quiesce(struct blk_queues *bq, int timeout_ms, char *err, size_t errlen)
+{
+	int ret = wait_in_flight(bq, false, timeout_ms);
+
 	if (ret == -ETIMEDOUT)
 		errbuf_set(err, errlen, "%s: %u requests still in flight after %d ms; the disk does "
 			   "not answer, no snapshot taken", bq->name, bq->in_flight, timeout_ms);
