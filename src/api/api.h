@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vmm/config.h"
+#include "base/config.h"
 
 struct event_loop;
 struct api_server;

@@ -24,8 +24,8 @@
 
 #include "api/json_schema.h"
 #include "api/vmconfig_json.h"
-#include "lib/file.h"
-#include "lib/log.h"
+#include "base/file.h"
+#include "base/log.h"
 #include "phyllome-version.h"
 
 const char *api_vm_state_name(enum api_vm_state state)

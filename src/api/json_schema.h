@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 struct js_ctx {
 	char *err;

@@ -38,8 +38,8 @@
 
 #include "api/endpoints.h"
 #include "api/http.h"
-#include "lib/log.h"
-#include "vmm/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 
 #define API_INPUT_MAX (HTTP_MAX_HEAD_BYTES + HTTP_MAX_BODY_BYTES)
 #define API_READ_CHUNK (16 * 1024)

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "api/json_schema.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 /* Scratch state while reading one VmConfig. */
 struct vm_json_state {

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vmm/config.h"
+#include "base/config.h"
 
 /* Parse text[0..len) into *cfg, which this initializes (vm_config_init()).
  * Returns 0, -EINVAL (err names the field) or -ENOMEM; on error *cfg holds

@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #include "block/blk_int.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 struct format_magic {
 	uint64_t offset;

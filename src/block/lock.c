@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "block/blk_int.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 enum qemu_perm {
 	PERM_CONSISTENT_READ,

@@ -45,7 +45,7 @@
 #include <zlib.h>
 
 #include "block/qcow2.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 /* Metadata cache budget per table kind, and its bounds in slots. */
 #define QCOW2_CACHE_BYTES (4u << 20)

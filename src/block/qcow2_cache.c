@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "block/qcow2.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 int qcow2_cache_init(struct qcow2_cache *c, unsigned nslots, size_t table_size)
 {

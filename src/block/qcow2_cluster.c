@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "block/qcow2.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 enum qcow2_cluster_type qcow2_entry_type(const struct qcow2 *s, uint64_t l2e)
 {

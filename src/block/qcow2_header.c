@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "block/qcow2.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 struct header_ctx {
 	const uint8_t *buf;		/* the first cluster (or the whole file) */

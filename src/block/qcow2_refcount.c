@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "block/qcow2.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 /* Refcount entry I of a block, for entries of 2^ORDER bits. */
 static uint64_t rb_get(const uint8_t *rb, unsigned order, uint64_t i)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "block/blk_int.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 /* Zeros are written in pieces of this size when the file system can't. */
 #define RAW_ZERO_CHUNK (1u << 20)

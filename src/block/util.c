@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "block/blk_int.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 void blk_seterr(char *err, size_t errlen, const char *fmt, ...)
 {

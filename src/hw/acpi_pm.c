@@ -10,7 +10,7 @@
 
 #include "arch/x86/layout.h"
 #include "hw/bus.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "vmm/vm.h"
 
 #define SLP_EN 0x20

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 void bus_init(struct bus *bus, const char *name)
 {

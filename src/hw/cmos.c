@@ -25,7 +25,7 @@
 
 #include "hw/bus.h"
 #include "hw/devstate.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "vmm/vm.h"
 
 #define CMOS_INDEX 0x70

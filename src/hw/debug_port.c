@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "hw/bus.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "vmm/vm.h"
 
 #define DEBUG_PORT 0x80

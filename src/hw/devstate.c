@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 #include "snapshot/snapfile.h"
 
 int devstate_put(struct snap_writer *w, const char *name, const char kind[4], uint32_t version,

@@ -23,7 +23,7 @@
 #include "hw/bus.h"
 #include "hw/devstate.h"
 #include "hw/ged.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "vmm/vm.h"
 
 struct ged {

@@ -16,7 +16,7 @@
 
 #include "hw/bus.h"
 #include "hw/devstate.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "vmm/vm.h"
 
 #define I8042_DATA 0x60

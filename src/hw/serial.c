@@ -29,8 +29,8 @@
 
 #include "hw/bus.h"
 #include "hw/devstate.h"
-#include "lib/log.h"
-#include "vmm/chardev.h"
+#include "base/log.h"
+#include "base/chardev.h"
 #include "vmm/vm.h"
 
 #define COM1_BASE 0x3f8

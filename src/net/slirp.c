@@ -43,9 +43,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "vmm/config.h"
-#include "vmm/loop.h"
+#include "base/log.h"
+#include "base/config.h"
+#include "base/loop.h"
 
 #define SLIRP_NETWORK "10.0.2.0"
 #define SLIRP_NETMASK "255.255.255.0"

@@ -46,10 +46,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 #include "net/vnet_hdr.h"
-#include "vmm/config.h"
-#include "vmm/loop.h"
+#include "base/config.h"
+#include "base/loop.h"
 
 #define TAP_MAX_IOV 1024 /* IOV_MAX: a header and 1023 segments of frame */
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 #define PCI_CAP_ID_MSIX 0x11
 #define MSIX_CTRL_ENABLE 0x8000

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "pci/pci.h"
-#include "vmm/irq.h"
+#include "base/irq.h"
 
 #define MSIX_MAX_VECTORS 64
 #define MSIX_ENTRY_SIZE 16

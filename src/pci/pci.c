@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 #define PCI_CF8_PORT 0xcf8
 #define PCI_CF8_ENABLE 0x80000000u

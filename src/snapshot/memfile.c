@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 #define LAYOUT_KIND "MEMR"
 #define LAYOUT_VERSION 1

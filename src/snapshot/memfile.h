@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "snapshot/snapfile.h"
-#include "vmm/memory.h"
+#include "base/memory.h"
 
 #define SNAP_MEM_MAX_REGIONS 8
 #define SNAP_MEM_PAGE 4096u

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 #include "phyllome-version.h"
 #include "snapshot/snapfile_format.h"
 

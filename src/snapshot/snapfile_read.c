@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 #include "snapshot/snapfile_format.h"
 
 static void copy_field(char *dst, const uint8_t *src, size_t n)

@@ -27,10 +27,10 @@
 #include <unistd.h>
 
 #include "block/blk.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "virtio/blk_queues.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/loop.h"
+#include "base/loop.h"
 #include "vmm/vm.h"
 
 #define VIRTIO_BLK_F_SIZE_MAX 1

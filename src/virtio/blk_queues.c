@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "block/blk.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 #define REQ_MAX_EXTENTS 16
 #define DIO_ALIGN 4096

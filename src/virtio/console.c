@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/chardev.h"
+#include "base/chardev.h"
 #include "vmm/vm.h"
 
 #define CONSOLE_QUEUE_SIZE 128

@@ -63,7 +63,7 @@
 #include <linux/if_tun.h>
 
 #include "hw/devstate.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "net/slirp.h"
 #include "net/tap.h"
 #include "virtio/net_queues.h"

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 void net_queues_init(struct net_queues *nq, const char *name, const struct net_queues_ops *ops,
 		     void *opaque)

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/vm.h"
 

@@ -35,8 +35,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "vmm/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "vmm/vm.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4

@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "hw/devstate.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "snapshot/snapfile.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/vm.h"

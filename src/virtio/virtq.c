@@ -55,7 +55,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 /* The rings as the spec lays them out; all fields little-endian. */
 struct virtq_desc {

@@ -44,7 +44,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "vmm/memory.h"
+#include "base/memory.h"
 
 /* Largest split queue the spec allows; sizes must be powers of two. */
 #define VIRTQ_MAX_SIZE 32768

@@ -33,10 +33,10 @@
 #include <unistd.h>
 #include <linux/vhost.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 #include "virtio/virtio_pci.h"
 #include "virtio/vsock_relay.h"
-#include "vmm/loop.h"
+#include "base/loop.h"
 #include "vmm/vm.h"
 
 #define VSOCK_QUEUE_SIZE 256

@@ -45,8 +45,8 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
-#include "lib/log.h"
-#include "vmm/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 
 #define VSOCK_BUF_SIZE (16u << 10)  /* per direction and connection */
 #define VSOCK_MAX_CONNS 64

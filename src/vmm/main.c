@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "vmm/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "vmm/options.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmm.h"

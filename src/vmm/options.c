@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "phyllome-version.h"
-#include "lib/file.h"
-#include "lib/log.h"
+#include "base/file.h"
+#include "base/log.h"
 
 const char options_usage[] =
 	"usage: phyllo-vmm [OPTIONS]\n"
@@ -56,47 +56,6 @@ const char options_usage[] =
 	"  -v                    more messages (repeat for debug)\n"
 	"  -h, --help            this text\n"
 	"  -V, --version         print the version\n";
-
-void vm_config_init(struct vm_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->boot_vcpus = VM_DEFAULT_VCPUS;
-	cfg->memory_size = VM_DEFAULT_MEMORY;
-	cfg->memory_shared = true; /* a memfd; shared=off: anonymous + THP */
-	cfg->serial.mode = CONSOLE_TTY;
-	cfg->rng_src = strdup("/dev/urandom"); /* like Cloud Hypervisor: always there */
-	cfg->console.mode = CONSOLE_OFF;
-	cfg->api.fd = -1;
-}
-
-void vm_config_free(struct vm_config *cfg)
-{
-	free(cfg->kernel);
-	free(cfg->initramfs);
-	free(cfg->cmdline);
-	free(cfg->rng_src);
-	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
-		free(cfg->disks[i].path);
-		free(cfg->disks[i].serial);
-	}
-	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
-		struct net_config *n = &cfg->nets[i];
-
-		for (unsigned int j = 0; j < n->nr_hostfwd; j++)
-			free(n->hostfwd[j]);
-		free(n->tap);
-		free(n->mac);
-		free(n->ip);
-		free(n->mask);
-	}
-	free(cfg->serial.path);
-	free(cfg->console.path);
-	free(cfg->vsock.socket);
-	free(cfg->api.path);
-	free(cfg->restore_source);
-	free(cfg->log_file);
-	memset(cfg, 0, sizeof(*cfg));
-}
 
 int parse_size(const char *s, uint64_t *out)
 {

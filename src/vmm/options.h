@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/config.h"
+#include "base/config.h"
 
 enum options_result {
 	OPTIONS_RUN,     /* cfg is filled: boot the VM */

@@ -32,7 +32,7 @@
 
 #include "arch/x86/cpuid.h"
 #include "arch/x86/regs.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "vmm/vm.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1

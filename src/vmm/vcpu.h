@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 struct vm;
 

@@ -26,7 +26,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/regs.h"
 #include "hw/ged.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "vmm/vcpu.h"
 
 /* APIC IDs must fit the 8-bit xAPIC ID (0xff is broadcast, one for the IOAPIC). */

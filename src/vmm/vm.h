@@ -17,9 +17,9 @@
 
 #include "hw/bus.h"
 #include "pci/pci.h"
-#include "vmm/config.h"
-#include "vmm/irq.h"
-#include "vmm/memory.h"
+#include "base/config.h"
+#include "base/irq.h"
+#include "base/memory.h"
 
 struct chardev;
 struct event_loop;

@@ -21,7 +21,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 

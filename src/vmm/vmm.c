@@ -23,8 +23,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "vmm/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 
 const char *vmm_state_name(enum vmm_state state)
 {

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/chardev.h"
-#include "vmm/config.h"
+#include "base/chardev.h"
+#include "base/config.h"
 #include "vmm/vm.h"
 
 enum vmm_state {

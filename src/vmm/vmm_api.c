@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "vmm/vmm.h"
 #include "vmm/vmm_api.h"
 

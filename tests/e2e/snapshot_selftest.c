@@ -40,10 +40,10 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/regs.h"
 #include "arch/x86/vm_state.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "snapshot/memfile.h"
 #include "snapshot/snapfile.h"
-#include "vmm/memory.h"
+#include "base/memory.h"
 
 #define NR_VCPUS 2
 #define RAM_SIZE (64ull << 20)

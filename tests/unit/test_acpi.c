@@ -25,7 +25,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/aml.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 #define TABLE_GPA 0xe0000
 #define HIGH_GPA 0x100000000ull	/* above 4 GiB: no 32-bit DSDT pointer */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/file: bounded whole-file reads refuse what they must (missing, not a
+ * base/file: bounded whole-file reads refuse what they must (missing, not a
  * regular file, too large) with a message naming the file, and read the
  * rest byte for byte; file:// URLs give a path only in the file:///PATH form.
  */
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/file.h"
+#include "base/file.h"
 
 static char dir[] = "/tmp/phyllo-test-file.XXXXXX";
 

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "arch/x86/aml.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 #define ACPI_OEM_ID		"PHYLLO"
 #define ACPI_OEM_TABLE_ID	"PHYLLOME"

@@ -28,8 +28,8 @@
 #include <string.h>
 
 #include "arch/x86/layout.h"
-#include "lib/file.h"
-#include "lib/log.h"
+#include "base/file.h"
+#include "base/log.h"
 
 /* Offsets in boot_params (the zero page) and in the bzImage setup header. */
 #define BP_ACPI_RSDP 0x070

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/memory.h"
+#include "base/memory.h"
 
 enum boot_kind { BOOT_LINUX64, BOOT_PVH };
 

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 #define TSC_KHZ_TOLERANCE_PPM 250 /* calibration noise between boots of one host */
 

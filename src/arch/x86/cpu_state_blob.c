@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 #define CPU_KIND "VCPU"
 #define CPU_VERSION 1

@@ -18,7 +18,7 @@
 #include <sys/ioctl.h>
 
 #include "arch/x86/layout.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_SYSENTER_CS 0x174

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 #define IRQCHIP_KIND "IRQC"
 #define PIT_KIND "PIT2"

@@ -16,7 +16,7 @@
 
 #include "api/server.h"
 #include "fake_vmm.h"
-#include "vmm/loop.h"
+#include "base/loop.h"
 
 struct test_server {
 	char dir[64];

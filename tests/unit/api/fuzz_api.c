@@ -24,7 +24,7 @@
 #include "api/http.h"
 #include "api/vmconfig_json.h"
 #include "fake_vmm.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "blk_test.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 static char scratch[256];
 

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "block/blk.h"
-#include "lib/log.h"
+#include "base/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

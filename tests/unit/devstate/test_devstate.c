@@ -30,7 +30,7 @@
 #include "arch/x86/layout.h"
 #include "hw/devstate.h"
 #include "hw/ged.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "snapshot/snapfile.h"
 #include "virtio/virtq.h"
 #include "vmm/vm.h"

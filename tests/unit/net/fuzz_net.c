@@ -58,10 +58,10 @@
 
 #include "../virtio/guest_driver.h"
 #include "../fuzz_input.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "virtio/net_queues.h"
 #include "virtio/virtq.h"
-#include "vmm/memory.h"
+#include "base/memory.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

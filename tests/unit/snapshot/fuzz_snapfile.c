@@ -16,7 +16,7 @@
 
 #include "arch/x86/cpu_state.h"
 #include "arch/x86/vm_state.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "snapshot/memfile.h"
 #include "snapshot/snapfile.h"
 

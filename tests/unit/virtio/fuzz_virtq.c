@@ -30,9 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 #include "virtio/virtq.h"
-#include "vmm/memory.h"
+#include "base/memory.h"
 
 #define LOW_RAM (64u << 10)
 #define HIGH_RAM (64u << 10)

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "virtio/virtq.h"
-#include "vmm/memory.h"
+#include "base/memory.h"
 
 struct guest_driver {
 	struct guest_mem *mem;

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "guest_driver.h"
-#include "lib/log.h"
+#include "base/log.h"
 #include "virtio/virtq.h"
 
 #define RAM_SIZE (1u << 20)

@@ -6,7 +6,7 @@
  * reaches the guest, as with Cloud Hypervisor; the saved termios is put
  * back at exit, whichever way we exit.
  */
-#include "vmm/chardev.h"
+#include "base/chardev.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +20,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "vmm/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 
 static struct termios saved_termios;
 static bool termios_saved;

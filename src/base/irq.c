@@ -5,7 +5,7 @@
  * the IOAPIC pin of the same number, 16-23 to the IOAPIC only), so taking
  * over the table changes nothing for legacy interrupts.
  */
-#include "vmm/irq.h"
+#include "base/irq.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 static void add_irqchip(struct irq_routing *r, uint32_t gsi, uint32_t chip, uint32_t pin)
 {

@@ -3,7 +3,7 @@
  * Bounded whole-file reads and file:// URLs; see file.h. The size check
  * comes first so a huge or special file never gets a huge allocation.
  */
-#include "lib/file.h"
+#include "base/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 int file_read_all(const char *path, uint64_t max, uint8_t **out, size_t *len, char *err,
 		  size_t errlen)

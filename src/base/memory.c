@@ -8,7 +8,7 @@
  * but the kernel may compact and migrate the guest's pages while it runs.
  * MAP_NORESERVE: a 5 GiB guest costs only what it touches.
  */
-#include "vmm/memory.h"
+#include "base/memory.h"
 
 #include <errno.h>
 #include <linux/kvm.h>

@@ -6,8 +6,8 @@
  * console) so that the command line today and the REST API later fill the
  * same struct. Every device reads only its own part of it (bhyve's rule).
  */
-#ifndef PHYLLO_VMM_CONFIG_H
-#define PHYLLO_VMM_CONFIG_H
+#ifndef PHYLLO_BASE_CONFIG_H
+#define PHYLLO_BASE_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -94,6 +94,7 @@ struct vm_config {
 	int verbosity;
 };
 
+/* Defaults (base/config.c), and the release of everything cfg owns. */
 void vm_config_init(struct vm_config *cfg);
 void vm_config_free(struct vm_config *cfg);
 

@@ -10,8 +10,8 @@
  * Every access the VMM makes on behalf of the guest goes through
  * guest_mem_ptr(), which checks that the whole range is RAM.
  */
-#ifndef PHYLLO_VMM_MEMORY_H
-#define PHYLLO_VMM_MEMORY_H
+#ifndef PHYLLO_BASE_MEMORY_H
+#define PHYLLO_BASE_MEMORY_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,7 +3,7 @@
  * Logging: one line per message, prefixed with the program name and level,
  * written with a single write() so lines from vCPU threads never interleave.
  */
-#include "lib/log.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

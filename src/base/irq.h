@@ -8,8 +8,8 @@
  * default pin routes KVM set up with the irqchip, plus one MSI route per
  * allocated vector (GSIs from 24 up).
  */
-#ifndef PHYLLO_VMM_IRQ_H
-#define PHYLLO_VMM_IRQ_H
+#ifndef PHYLLO_BASE_IRQ_H
+#define PHYLLO_BASE_IRQ_H
 
 #include <linux/kvm.h>
 #include <pthread.h>

@@ -5,7 +5,7 @@
  * events is being dispatched are parked on a list and freed after the
  * batch, so a callback may delete itself or another watch safely.
  */
-#include "vmm/loop.h"
+#include "base/loop.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "base/log.h"
 
 struct loop_handler {
 	int fd;

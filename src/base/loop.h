@@ -4,8 +4,8 @@
  * that is not a vCPU: console input, signals, the VM's exit requests and,
  * later, the API socket and device back ends.
  */
-#ifndef PHYLLO_VMM_LOOP_H
-#define PHYLLO_VMM_LOOP_H
+#ifndef PHYLLO_BASE_LOOP_H
+#define PHYLLO_BASE_LOOP_H
 
 #include <stdint.h>
 

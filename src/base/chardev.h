@@ -9,15 +9,15 @@
  * the chardev stops reading, so typed input waits in the kernel instead of
  * being dropped.
  */
-#ifndef PHYLLO_VMM_CHARDEV_H
-#define PHYLLO_VMM_CHARDEV_H
+#ifndef PHYLLO_BASE_CHARDEV_H
+#define PHYLLO_BASE_CHARDEV_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/config.h"
+#include "base/config.h"
 
 struct event_loop;
 
