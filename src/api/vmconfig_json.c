@@ -5,8 +5,9 @@
  * Reading: one json_schema.h table per object type of the OpenAPI contract
  * (VmConfig, PayloadConfig, CpusConfig, DiskConfig, ...), listing every
  * field the contract defines, so the walker refuses anything else. The
- * checks the tables cannot say (queue sizes, one network back end, console
- * modes) follow the command line's rules in src/vmm/options.c.
+ * rules (ranges, queue sizes, one network back end, console pairing) are
+ * base/config.c's, the same the command line applies, with the same text:
+ * the tables hold only type bounds.
  * Writing (vm.info): the same shapes, only the fields we implement.
  */
 #include "api/vmconfig_json.h"
@@ -23,7 +24,8 @@
 
 /* Scratch state while reading one VmConfig. */
 struct vm_json_state {
-	unsigned int max_vcpus; /* 0: not given */
+	unsigned int max_vcpus;
+	bool max_given;
 	bool serial_given;
 };
 #define STATE(c) ((struct vm_json_state *)(c)->extra)
@@ -43,27 +45,34 @@ static const struct js_schema payload_schema = JS_SCHEMA("PayloadConfig", payloa
 static int cpus_max(struct js_ctx *c, json_t *v, void *base)
 {
 	uint64_t n;
-	int ret = js_get_uint(c, v, 1, 65535, &n);
+	int ret = js_get_uint(c, v, 0, UINT32_MAX, &n);
 
 	(void)base;
-	if (!ret)
+	if (!ret) {
 		STATE(c)->max_vcpus = (unsigned int)n;
+		STATE(c)->max_given = true;
+	}
 	return ret;
+}
+
+/* A base/config.c rule's verdict, its text after the object's path. */
+static int shared_rule(struct js_ctx *c, int ret, const char *why)
+{
+	return ret < 0 ? js_bad(c, "%s", why) : 0;
 }
 
 static int cpus_check(struct js_ctx *c, void *base)
 {
 	const struct vm_config *cfg = base;
+	char why[256];
 
-	/* Without hotplug, max only has to agree with boot (as --cpus max=). */
-	if (STATE(c)->max_vcpus && STATE(c)->max_vcpus < cfg->boot_vcpus)
-		return js_bad(c, "max_vcpus=%u is below boot_vcpus=%u", STATE(c)->max_vcpus,
-			   cfg->boot_vcpus);
-	return 0;
+	return shared_rule(c, config_check_cpus(cfg->boot_vcpus,
+						STATE(c)->max_given ? &STATE(c)->max_vcpus : NULL,
+						why, sizeof(why)), why);
 }
 
 static const struct js_field cpus_fields[] = {
-	JS_UINT("boot_vcpus", struct vm_config, boot_vcpus, 1, 65535),
+	JS_UINT("boot_vcpus", struct vm_config, boot_vcpus, 0, UINT32_MAX),
 	JS_FN("max_vcpus", cpus_max),
 	JS_NO("topology", OBJECT, NULL), JS_NO_BOOL("kvm_hyperv", "false"),
 	JS_NO("max_phys_bits", INTEGER, NULL), JS_NO_BOOL("nested", "true"),
@@ -75,12 +84,11 @@ static const struct js_schema cpus_schema = JS_SCHEMA("CpusConfig", cpus_fields,
 static int memory_size(struct js_ctx *c, json_t *v, void *base)
 {
 	struct vm_config *cfg = base;
+	char why[256];
+	int ret = js_get_uint(c, v, 0, INT64_MAX, &cfg->memory_size);
 
-	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-	    (uint64_t)json_integer_value(v) < VM_MIN_MEMORY)
-		return js_bad(c, "%lld bytes is too little, the minimum is %llu (%lluM)",
-			   (long long)json_integer_value(v), VM_MIN_MEMORY, VM_MIN_MEMORY >> 20);
-	return js_get_uint(c, v, VM_MIN_MEMORY, INT64_MAX, &cfg->memory_size);
+	return ret ? ret : shared_rule(c, config_check_memory(cfg->memory_size, why, sizeof(why)),
+				       why);
 }
 
 static const struct js_field memory_fields[] = {
@@ -93,11 +101,6 @@ static const struct js_field memory_fields[] = {
 	JS_NO("zones", ARRAY, NULL),
 };
 static const struct js_schema memory_schema = JS_SCHEMA("MemoryConfig", memory_fields, NULL);
-
-static bool power_of_two_in(unsigned int v, unsigned int lo, unsigned int hi)
-{
-	return v >= lo && v <= hi && !(v & (v - 1));
-}
 
 static int disk_image_type(struct js_ctx *c, json_t *v, void *base)
 {
@@ -121,29 +124,22 @@ static int disk_image_type(struct js_ctx *c, json_t *v, void *base)
 
 static int disk_check(struct js_ctx *c, void *base)
 {
-	const struct disk_config *d = base;
+	char why[256];
 
-	if (!power_of_two_in(d->queue_size, 2, 1024))
-		return js_bad(c, "queue_size must be a power of two from 2 to 1024");
-	if (d->serial && strlen(d->serial) > 20)
-		return js_bad(c, "serial '%s' is longer than 20 bytes", d->serial);
-	return 0;
+	return shared_rule(c, config_check_disk(base, why, sizeof(why)), why);
 }
 
 static void disk_init(void *elem)
 {
-	struct disk_config *d = elem;
-
-	d->num_queues = 1;
-	d->queue_size = 128;
+	disk_config_init(elem);
 }
 
 static const struct js_field disk_fields[] = {
 	JS_STR("path", struct disk_config, path, .min = 1, .required = true),
 	JS_BOOL("readonly", struct disk_config, readonly),
 	JS_BOOL("direct", struct disk_config, direct),
-	JS_UINT("num_queues", struct disk_config, num_queues, 1, 16),
-	JS_UINT("queue_size", struct disk_config, queue_size, 2, 1024),
+	JS_UINT("num_queues", struct disk_config, num_queues, 0, UINT32_MAX),
+	JS_UINT("queue_size", struct disk_config, queue_size, 0, UINT32_MAX),
 	JS_STR("serial", struct disk_config, serial),
 	JS_FN("image_type", disk_image_type),
 	NO_COMMON_PCI, JS_NO_BOOL("vhost_user", "false"), JS_NO("vhost_socket", STRING, NULL),
@@ -156,25 +152,11 @@ static const struct js_field disk_fields[] = {
 };
 static const struct js_schema disk_schema = JS_SCHEMA("DiskConfig", disk_fields, disk_check);
 
-static int net_mac(struct js_ctx *c, json_t *v, void *base)
-{
-	struct net_config *n = base;
-	const char *s = json_string_value(v);
-	unsigned int b[6];
-	char tail;
-
-	if (!s || strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6)
-		return js_bad(c, "expected a MAC address like \"12:34:56:78:9a:bc\"");
-	return js_set_string(c, v, &n->mac, true);
-}
-
 static int net_fd(struct js_ctx *c, json_t *v, void *base)
 {
 	struct net_config *n = base;
 	uint64_t fd;
-	int ret = js_get_uint(c, v, 0, 65535, &fd);
+	int ret = js_get_uint(c, v, 0, INT32_MAX, &fd);
 
 	if (!ret)
 		n->fd = (int)fd;
@@ -190,15 +172,11 @@ static int net_hostfwd(struct js_ctx *c, json_t *v, void *base)
 	if (!json_is_array(v))
 		return js_bad(c, "expected an array of strings");
 	if (json_array_size(v) > NET_MAX_HOSTFWD)
-		return js_bad(c, "at most %d rules are supported", NET_MAX_HOSTFWD);
+		return js_bad(c, "at most %d hostfwd rules", NET_MAX_HOSTFWD);
 	json_array_foreach(v, i, rule) {
 		size_t mark = js_path_push(c, NULL, (long)i);
-		const char *s = json_string_value(rule);
 		int ret;
 
-		if (s && strncmp(s, "tcp:", 4) && strncmp(s, "udp:", 4))
-			return js_bad(c, "'%s' must start with tcp: or udp: "
-				   "(tcp:HOSTADDR:HOSTPORT-:GUESTPORT)", s);
 		ret = js_set_string(c, rule, &n->hostfwd[n->nr_hostfwd], true);
 		if (ret < 0)
 			return ret;
@@ -210,36 +188,23 @@ static int net_hostfwd(struct js_ctx *c, json_t *v, void *base)
 
 static int net_check(struct js_ctx *c, void *base)
 {
-	const struct net_config *n = base;
+	char why[256];
 
-	/* None at all: a new tap named by the kernel, as --net and Cloud Hypervisor. */
-	if (n->user + (n->tap != NULL) + (n->fd >= 0) > 1)
-		return js_bad(c, "give one back end: \"tap\", \"fd\" or \"user\": true");
-	if (!n->user && (n->nr_hostfwd || n->restrict_))
-		return js_bad(c, "hostfwd and restrict need \"user\": true");
-	if (n->num_queues < 2 || n->num_queues % 2)
-		return js_bad(c, "num_queues must be an even number from 2 to 16");
-	if (!power_of_two_in(n->queue_size, 2, 1024))
-		return js_bad(c, "queue_size must be a power of two from 2 to 1024");
-	return 0;
+	return shared_rule(c, config_check_net(base, why, sizeof(why)), why);
 }
 
 static void net_init(void *elem)
 {
-	struct net_config *n = elem;
-
-	n->fd = -1;
-	n->num_queues = 2;
-	n->queue_size = 256;
+	net_config_init(elem);
 }
 
 static const struct js_field net_fields[] = {
 	JS_STR("tap", struct net_config, tap, .min = 1),
 	JS_STR("ip", struct net_config, ip, .min = 1),
 	JS_STR("mask", struct net_config, mask, .min = 1),
-	JS_FN("mac", net_mac),
-	JS_UINT("num_queues", struct net_config, num_queues, 2, 16),
-	JS_UINT("queue_size", struct net_config, queue_size, 2, 1024),
+	JS_STR("mac", struct net_config, mac),
+	JS_UINT("num_queues", struct net_config, num_queues, 0, UINT32_MAX),
+	JS_UINT("queue_size", struct net_config, queue_size, 0, UINT32_MAX),
 	/* Ours: an inherited tap fd, and user-mode networking (--net user=on). */
 	JS_FN("fd", net_fd),
 	JS_BOOL("user", struct net_config, user),
@@ -338,15 +303,17 @@ static int vm_console(struct js_ctx *c, json_t *v, void *base)
 
 static int vsock_check(struct js_ctx *c, void *base)
 {
-	(void)c;
-	((struct vsock_config *)base)->enabled = true;
-	return 0;
+	char why[256];
+	int ret = shared_rule(c, config_check_vsock(base, why, sizeof(why)), why);
+
+	if (!ret)
+		((struct vsock_config *)base)->enabled = true;
+	return ret;
 }
 
 static int vsock_cid(struct js_ctx *c, json_t *v, void *base)
 {
-	/* 0-2 are reserved, 0xffffffff is VMADDR_CID_ANY. */
-	return js_get_uint(c, v, 3, 0xfffffffeu, &((struct vsock_config *)base)->cid);
+	return js_get_uint(c, v, 0, UINT64_MAX, &((struct vsock_config *)base)->cid);
 }
 
 static const struct js_field vsock_fields[] = {
@@ -359,15 +326,12 @@ static const struct js_schema vsock_schema = JS_SCHEMA("VsockConfig", vsock_fiel
 static int vm_check(struct js_ctx *c, void *base)
 {
 	struct vm_config *cfg = base;
+	char why[256];
 
 	if (!cfg->kernel)
 		return js_bad(c, "payload.kernel is required (firmware boot is not supported)");
-	/* The command line's default pairing: a tty console, a silent serial port. */
-	if (cfg->console.mode == CONSOLE_TTY && !STATE(c)->serial_given)
-		cfg->serial.mode = CONSOLE_NULL;
-	if (cfg->console.mode == CONSOLE_TTY && cfg->serial.mode == CONSOLE_TTY)
-		return js_bad(c, "serial and console cannot both be Tty");
-	return 0;
+	return shared_rule(c, config_pair_consoles(cfg, STATE(c)->serial_given, why, sizeof(why)),
+			   why);
 }
 
 #define ARRAY(n, m, cnt, max, s, in) { .name = n, .kind = JS_F_ARRAY, \

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The VM configuration's defaults and its release, shared by both front
- * ends (the command line, vmm/options.c, and the REST API, api/
- * vmconfig_json.c), so a VM created either way starts from the same
- * values.
+ * The VM configuration's defaults, its rules and its release, shared by
+ * both front ends (the command line, vmm/options.c, and the REST API,
+ * api/vmconfig_json.c), so a VM created either way starts from the same
+ * values and is refused for the same reasons, in the same words.
  */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/config.h"
+#include "base/log.h"
 
 void vm_config_init(struct vm_config *cfg)
 {
@@ -49,4 +53,137 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->restore_source);
 	free(cfg->log_file);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+void disk_config_init(struct disk_config *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->num_queues = 1;
+	d->queue_size = 128;
+}
+
+void net_config_init(struct net_config *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->fd = -1;
+	n->num_queues = 2;
+	n->queue_size = 256;
+}
+
+static bool queue_size_ok(unsigned int v)
+{
+	return v >= QUEUE_SIZE_MIN && v <= QUEUE_SIZE_MAX && !(v & (v - 1));
+}
+
+/* Say why in err (as every check below names it) and refuse. */
+#define BAD(...) (errbuf_set(err, errlen, __VA_ARGS__), -EINVAL)
+
+int config_check_cpus(unsigned int boot, const unsigned int *max, char *err, size_t errlen)
+{
+	if (boot < 1 || boot > CONFIG_MAX_VCPUS)
+		return BAD("boot vCPUs must be 1 to %d, not %u", CONFIG_MAX_VCPUS, boot);
+	/* Without hotplug, max only has to agree with boot. */
+	if (max && (*max < 1 || *max > CONFIG_MAX_VCPUS))
+		return BAD("max vCPUs must be 1 to %d, not %u", CONFIG_MAX_VCPUS, *max);
+	if (max && *max < boot)
+		return BAD("max vCPUs (%u) is below boot vCPUs (%u)", *max, boot);
+	return 0;
+}
+
+int config_check_memory(uint64_t size, char *err, size_t errlen)
+{
+	if (size < VM_MIN_MEMORY && !(size & ((1u << 20) - 1)))
+		return BAD("size %" PRIu64 "M is too little, the minimum is %lluM", size >> 20,
+			   VM_MIN_MEMORY >> 20);
+	if (size < VM_MIN_MEMORY)
+		return BAD("size %" PRIu64 " bytes is too little, the minimum is %lluM", size,
+			   VM_MIN_MEMORY >> 20);
+	return 0;
+}
+
+int config_check_disk(const struct disk_config *d, char *err, size_t errlen)
+{
+	if (!d->path || !*d->path)
+		return BAD("a path is required");
+	if (d->num_queues < 1 || d->num_queues > DISK_MAX_QUEUES)
+		return BAD("num_queues must be 1 to %d", DISK_MAX_QUEUES);
+	if (!queue_size_ok(d->queue_size))
+		return BAD("queue_size must be a power of two from %d to %d",
+			   QUEUE_SIZE_MIN, QUEUE_SIZE_MAX);
+	if (d->serial && strlen(d->serial) > DISK_SERIAL_MAX)
+		return BAD("serial '%s' is longer than %d bytes", d->serial,
+			   DISK_SERIAL_MAX);
+	return 0;
+}
+
+bool config_valid_mac(const char *s)
+{
+	unsigned int b[6];
+	char tail;
+
+	return s && strlen(s) == 17 &&
+	       sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		      &tail) == 6;
+}
+
+int config_check_hostfwd(const char *rule, char *err, size_t errlen)
+{
+	if (!rule || (strncmp(rule, "tcp:", 4) && strncmp(rule, "udp:", 4)))
+		return BAD("hostfwd '%s' must start with tcp: or udp: "
+			   "(tcp:HOSTADDR:HOSTPORT-:GUESTPORT)", rule ? rule : "");
+	return 0;
+}
+
+int config_check_net(const struct net_config *n, char *err, size_t errlen)
+{
+	int ret;
+
+	/* None at all: a new tap, named by the kernel (Cloud Hypervisor's way). */
+	if (n->user + (n->tap != NULL) + (n->fd >= 0) > 1)
+		return BAD("give one back end: user, tap or fd");
+	if (!n->user && (n->nr_hostfwd || n->restrict_))
+		return BAD("hostfwd and restrict need user networking (user on)");
+	if (n->nr_hostfwd > NET_MAX_HOSTFWD)
+		return BAD("at most %d hostfwd rules", NET_MAX_HOSTFWD);
+	for (unsigned int i = 0; i < n->nr_hostfwd; i++) {
+		ret = config_check_hostfwd(n->hostfwd[i], err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (n->fd > NET_MAX_FD)
+		return BAD("fd must be a file descriptor number (0 to %d)", NET_MAX_FD);
+	if (n->mac && !config_valid_mac(n->mac))
+		return BAD("mac '%s' is not like 12:34:56:78:9a:bc", n->mac);
+	if (n->num_queues < 2 || n->num_queues > NET_MAX_QUEUES || n->num_queues % 2)
+		return BAD("num_queues must be an even number from 2 to %d",
+			   NET_MAX_QUEUES);
+	if (!queue_size_ok(n->queue_size))
+		return BAD("queue_size must be a power of two from %d to %d",
+			   QUEUE_SIZE_MIN, QUEUE_SIZE_MAX);
+	return 0;
+}
+
+int config_check_vsock(const struct vsock_config *v, char *err, size_t errlen)
+{
+	if (v->cid < VSOCK_MIN_CID)
+		return BAD("cid %" PRIu64 " is reserved (0 hypervisor, 1 local, 2 host): "
+			   "give 3 or more", v->cid);
+	if (v->cid > VSOCK_MAX_CID)
+		return BAD("cid %" PRIu64 " is too big (at most %llu)", v->cid,
+			   VSOCK_MAX_CID);
+	if (!v->socket || !*v->socket)
+		return BAD("a socket path is required (where host programs connect)");
+	if (strlen(v->socket) > VSOCK_SOCKET_MAX)
+		return BAD("socket path is longer than %d bytes", VSOCK_SOCKET_MAX);
+	return 0;
+}
+
+int config_pair_consoles(struct vm_config *cfg, bool serial_given, char *err, size_t errlen)
+{
+	if (cfg->console.mode == CONSOLE_TTY && !serial_given)
+		cfg->serial.mode = CONSOLE_NULL;
+	if (cfg->console.mode == CONSOLE_TTY && cfg->serial.mode == CONSOLE_TTY)
+		return BAD("the serial port and the console cannot share the terminal "
+			   "(tty); give one of them another mode");
+	return 0;
 }

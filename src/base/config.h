@@ -96,6 +96,44 @@ struct vm_config {
 
 /* Defaults (base/config.c), and the release of everything cfg owns. */
 void vm_config_init(struct vm_config *cfg);
+void disk_config_init(struct disk_config *d);
+void net_config_init(struct net_config *n);
 void vm_config_free(struct vm_config *cfg);
+
+/*
+ * The rules both front ends (the command line and the REST API) apply, in
+ * one place and with one text: each returns 0, or -EINVAL with a message
+ * in err that names the field but not the front end, which puts its own
+ * name of the culprit first ("--disk: ", "disks[0]: "). The front ends
+ * only parse: values out of range reach these checks as they were given.
+ */
+#define CONFIG_MAX_VCPUS 65535
+#define DISK_MAX_QUEUES 16
+#define DISK_SERIAL_MAX 20 /* virtio-blk's ID string */
+#define NET_MAX_QUEUES 16  /* queue pairs x 2 */
+#define QUEUE_SIZE_MIN 2
+#define QUEUE_SIZE_MAX 1024
+#define NET_MAX_FD 65535
+#define VSOCK_MIN_CID 3 /* 0 hypervisor, 1 local, 2 host */
+#define VSOCK_MAX_CID 0xfffffffeull /* -1U is VMADDR_CID_ANY */
+/* Room for "_<port>" after it in a sockaddr_un (guest-initiated
+ * connections go to PATH_PORT). */
+#define VSOCK_SOCKET_MAX 96
+
+/* Boot vCPUs and max vCPUs (NULL: not given); the memory size. */
+int config_check_cpus(unsigned int boot, const unsigned int *max, char *err, size_t errlen);
+int config_check_memory(uint64_t size, char *err, size_t errlen);
+int config_check_disk(const struct disk_config *d, char *err, size_t errlen);
+int config_check_net(const struct net_config *n, char *err, size_t errlen);
+/* One hostfwd rule, for the front ends to check as they read them. */
+int config_check_hostfwd(const char *rule, char *err, size_t errlen);
+bool config_valid_mac(const char *mac);
+int config_check_vsock(const struct vsock_config *v, char *err, size_t errlen);
+/*
+ * The serial port and the console together: Cloud Hypervisor's default
+ * pairing (a tty console silences a serial port not given) is applied
+ * here, then both on the terminal is refused.
+ */
+int config_pair_consoles(struct vm_config *cfg, bool serial_given, char *err, size_t errlen);
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include "base/file.h"
 
+#include <stdbool.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -73,4 +75,32 @@ const char *file_url_path(const char *url)
 	if (!url || strncmp(url, "file://", 7) || url[7] != '/')
 		return NULL;
 	return url + 7;
+}
+
+static int file_rw_all(int fd, uint8_t *p, size_t len, uint64_t off, bool write)
+{
+	while (len) {
+		ssize_t n = write ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int file_pread_exact(int fd, void *buf, size_t len, uint64_t off)
+{
+	return file_rw_all(fd, buf, len, off, false);
+}
+
+int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	return file_rw_all(fd, (uint8_t *)buf, len, off, true);
 }

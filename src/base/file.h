@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Small file helpers more than one part of Phyllome needs: a bounded
- * whole-file read (kernel, initramfs, a snapshot's config.json) and the
- * one URL form snapshots use (file:///DIR, as Cloud Hypervisor takes it).
+ * whole-file read (kernel, initramfs, a snapshot's config.json), the one
+ * URL form snapshots use (file:///DIR, as Cloud Hypervisor takes it), and
+ * positioned reads and writes that survive short transfers and EINTR
+ * (images, snapshot memory).
  */
 #ifndef PHYLLO_FILE_H
 #define PHYLLO_FILE_H
@@ -21,5 +23,12 @@ int file_read_all(const char *path, uint64_t max, uint8_t **out, size_t *len, ch
 /* The absolute path of a "file:///PATH" URL (a pointer into url), or NULL
  * for any other form. */
 const char *file_url_path(const char *url);
+
+/*
+ * Exactly len bytes at off, retrying short transfers and EINTR: 0, -errno,
+ * or -EIO when the file ends (read) or takes nothing (write) first.
+ */
+int file_pread_exact(int fd, void *buf, size_t len, uint64_t off);
+int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 
 #endif

@@ -89,12 +89,12 @@ static int probe_format(int fd, int *format, char *err, size_t errlen)
 		n = pread(fd, head, sizeof(head), 0);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		blk_seterr(err, errlen, "cannot read: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot read: %s", strerror(errno));
 		return -errno;
 	}
 	*format = probe_bytes(head, (size_t)n, &foreign);
 	if (foreign) {
-		blk_seterr(err, errlen,
+		errbuf_set(err, errlen,
 			   "%s images are not supported (convert with qemu-img convert -O qcow2)",
 			   foreign);
 		return -ENOTSUP;
@@ -146,25 +146,25 @@ static int open_image_file(struct blk *b, const char *path, char *err, size_t er
 	if (fd < 0) {
 		int e = errno;
 
-		blk_seterr(err, errlen, "cannot open: %s", strerror(e));
+		errbuf_set(err, errlen, "cannot open: %s", strerror(e));
 		return -e;
 	}
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 
-		blk_seterr(err, errlen, "cannot stat: %s", strerror(e));
+		errbuf_set(err, errlen, "cannot stat: %s", strerror(e));
 		close(fd);
 		return -e;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		blk_seterr(err, errlen, "not a regular file or block device");
+		errbuf_set(err, errlen, "not a regular file or block device");
 		close(fd);
 		return -EINVAL;
 	}
 	if (fcntl(fd, F_SETFL, flags & ~O_CLOEXEC) < 0) {
 		int e = errno;
 
-		blk_seterr(err, errlen, "fcntl: %s", strerror(e));
+		errbuf_set(err, errlen, "fcntl: %s", strerror(e));
 		close(fd);
 		return -e;
 	}
@@ -177,7 +177,7 @@ static int open_image_file(struct blk *b, const char *path, char *err, size_t er
 		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0) {
 			int e = errno;
 
-			blk_seterr(err, errlen, "BLKGETSIZE64: %s", strerror(e));
+			errbuf_set(err, errlen, "BLKGETSIZE64: %s", strerror(e));
 			return -e;
 		}
 		b->file_size = bytes;
@@ -193,7 +193,7 @@ static int open_direct(struct blk *b, char *err, size_t errlen)
 	if (b->dio_fd < 0) {
 		int e = errno;
 
-		blk_seterr(err, errlen, "cannot open with O_DIRECT%s: %s",
+		errbuf_set(err, errlen, "cannot open with O_DIRECT%s: %s",
 			   e == EINVAL ? " (not supported by this file system)" : "",
 			   strerror(e));
 		return -e;
@@ -207,18 +207,18 @@ static int chain_add(struct blk_chain *chain, int fd, char *err, size_t errlen)
 	struct stat st;
 
 	if (fstat(fd, &st) < 0) {
-		blk_seterr(err, errlen, "cannot stat: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot stat: %s", strerror(errno));
 		return -errno;
 	}
 	for (unsigned i = 0; i < chain->depth; i++) {
 		if (chain->dev[i] == st.st_dev && chain->ino[i] == st.st_ino) {
-			blk_seterr(err, errlen,
+			errbuf_set(err, errlen,
 				   "backing file loop: this file is already in the chain");
 			return -ELOOP;
 		}
 	}
 	if (chain->depth > BLK_MAX_CHAIN_DEPTH) {
-		blk_seterr(err, errlen, "backing chain deeper than %d files",
+		errbuf_set(err, errlen, "backing chain deeper than %d files",
 			   BLK_MAX_CHAIN_DEPTH);
 		return -ELOOP;
 	}
@@ -280,7 +280,7 @@ static int blk_open_chain(const char *path, bool readonly, int format,
 		b->drv = &blk_qcow2_driver;
 		break;
 	default:
-		blk_seterr(err, errlen, "unknown format %d", format);
+		errbuf_set(err, errlen, "unknown format %d", format);
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -317,7 +317,7 @@ static void err_prefix(char *err, size_t errlen, const char *prefix)
 		return;
 	tmp = strdup(err);
 	if (tmp)
-		blk_seterr(err, errlen, "%s: %s", prefix, tmp);
+		errbuf_set(err, errlen, "%s: %s", prefix, tmp);
 	free(tmp);
 }
 
@@ -365,17 +365,17 @@ int blk_open_backing(struct blk *overlay, const char *name, int format,
 	int ret;
 
 	if (chain->no_backing) {
-		blk_seterr(err, errlen,
+		errbuf_set(err, errlen,
 			   "image has a backing file ('%s') and backing files are refused here",
 			   name);
 		return -EPERM;
 	}
 	if (!name[0]) {
-		blk_seterr(err, errlen, "backing file name is empty");
+		errbuf_set(err, errlen, "backing file name is empty");
 		return -EINVAL;
 	}
 	if (is_protocol_name(name)) {
-		blk_seterr(err, errlen, "backing file '%s' uses a protocol we do not support",
+		errbuf_set(err, errlen, "backing file '%s' uses a protocol we do not support",
 			   name);
 		return -ENOTSUP;
 	}

@@ -15,6 +15,9 @@
 #include <stdarg.h>
 #include <sys/types.h>
 
+#include "base/file.h"
+#include "base/iov.h"
+#include "base/log.h"
 #include "block/blk.h"
 
 /* O_DIRECT I/O goes to the direct descriptor only when this aligned. */
@@ -66,10 +69,6 @@ struct blk {
 	void *priv;		/* the driver's state */
 };
 
-/* Formats a message into ERR (never NULL-terminated past ERRLEN). */
-void blk_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /*
  * Opens a backing file NAME of OVERLAY read-only (FORMAT as named by the
  * overlay, or BLK_FORMAT_AUTO). A relative NAME is relative to the
@@ -83,17 +82,7 @@ int blk_open_backing(struct blk *overlay, const char *name, int format,
 int blk_read_clamped(struct blk *b, uint64_t off, const struct iovec *iov,
 		     int iovcnt, uint64_t len);
 
-/* ---- iovec helpers (util.c) ---- */
-uint64_t iov_length(const struct iovec *iov, int iovcnt);
-void iov_zero(const struct iovec *iov, int iovcnt, uint64_t skip, uint64_t len);
-void iov_to_buf(const struct iovec *iov, int iovcnt, uint64_t skip, void *buf,
-		uint64_t len);
-void iov_from_buf(const struct iovec *iov, int iovcnt, uint64_t skip,
-		  const void *buf, uint64_t len);
-/* Fills OUT (room for IOVCNT entries) with [skip, skip+len); returns count. */
-int iov_slice(const struct iovec *iov, int iovcnt, uint64_t skip, uint64_t len,
-	      struct iovec *out);
-
+/* ---- iovec helpers: base/iov.h, and a scratch array (util.c) ---- */
 /* A scratch iovec array as long as a request's, on the stack when short. */
 struct iov_scratch {
 	struct iovec small[16];
@@ -103,9 +92,8 @@ int iov_scratch_init(struct iov_scratch *s, int iovcnt);
 void iov_scratch_free(struct iov_scratch *s);
 
 /* ---- file I/O (util.c); all loop over short transfers and EINTR ---- */
-/* Metadata: exactly LEN bytes or -EIO (a short read means a damaged image). */
-int file_pread_exact(int fd, void *buf, size_t len, uint64_t off);
-int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* Metadata: base/file.h's file_pread_exact and file_pwrite_all (a short
+ * read means a damaged image). */
 /* Data: reads past end of file return zeros. Uses B's O_DIRECT fd if aligned. */
 int blk_data_preadv(struct blk *b, uint64_t host_off, const struct iovec *iov,
 		    int iovcnt, uint64_t len);

@@ -106,7 +106,7 @@ int blk_lock_image(int fd, bool writable, bool resizable, char *err, size_t errl
 			if (ret < 0)
 				goto set_failed;
 			if (ret) {
-				blk_seterr(err, errlen,
+				errbuf_set(err, errlen,
 					   "image is locked by another process (it does not share the \"%s\" permission we need)",
 					   perm_names[p]);
 				return -EBUSY;
@@ -117,7 +117,7 @@ int blk_lock_image(int fd, bool writable, bool resizable, char *err, size_t errl
 			if (ret < 0)
 				goto set_failed;
 			if (ret) {
-				blk_seterr(err, errlen,
+				errbuf_set(err, errlen,
 					   "image is locked by another process (it holds the \"%s\" permission)",
 					   perm_names[p]);
 				return -EBUSY;
@@ -134,9 +134,9 @@ set_failed:
 	}
 	if (ret == -EAGAIN || ret == -EACCES) {
 		/* Someone holds a write lock on the byte: not QEMU, but in use. */
-		blk_seterr(err, errlen, "image is locked by another process");
+		errbuf_set(err, errlen, "image is locked by another process");
 		return -EBUSY;
 	}
-	blk_seterr(err, errlen, "cannot lock image: %s", strerror(-ret));
+	errbuf_set(err, errlen, "cannot lock image: %s", strerror(-ret));
 	return ret;
 }

@@ -168,7 +168,9 @@ static int read_unallocated(struct qcow2 *s, uint64_t off, const struct iovec *i
 		iov_zero(iov, iovcnt, skip, len);
 		return 0;
 	}
-	cnt = iov_slice(iov, iovcnt, skip, len, scratch);
+	cnt = iov_slice(iov, (unsigned int)iovcnt, skip, len, scratch, (unsigned int)iovcnt);
+	if (cnt < 0)
+		return cnt;
 	return blk_read_clamped(s->backing, off, scratch, cnt, len);
 }
 
@@ -182,7 +184,10 @@ static int read_mapped(struct qcow2 *s, const struct qcow2_mapping *m, uint64_t 
 
 	switch (m->type) {
 	case QCOW2_NORMAL:
-		cnt = iov_slice(iov, iovcnt, skip, m->bytes, scratch);
+		cnt = iov_slice(iov, (unsigned int)iovcnt, skip, m->bytes, scratch,
+				(unsigned int)iovcnt);
+		if (cnt < 0)
+			return cnt;
 		return blk_data_preadv(s->b, m->host, scratch, cnt, m->bytes);
 	case QCOW2_ZERO_PLAIN:
 	case QCOW2_ZERO_ALLOC:
@@ -283,8 +288,10 @@ static int check_data_write(struct qcow2 *s, uint64_t host, uint64_t len)
 static int write_data(struct qcow2 *s, uint64_t host, const struct iovec *iov,
 		      int iovcnt, uint64_t skip, uint64_t len, struct iovec *scratch)
 {
-	int cnt = iov_slice(iov, iovcnt, skip, len, scratch);
+	int cnt = iov_slice(iov, (unsigned int)iovcnt, skip, len, scratch, (unsigned int)iovcnt);
 
+	if (cnt < 0)
+		return cnt;
 	return blk_data_pwritev(s->b, host, scratch, cnt, len);
 }
 
@@ -736,7 +743,7 @@ static int load_l1(struct qcow2 *s, char *err, size_t errlen)
 		return 0;
 	ret = file_pread_exact(s->b->fd, s->l1, (size_t)s->l1_size * 8, s->l1_offset);
 	if (ret) {
-		blk_seterr(err, errlen, "cannot read the L1 table: %s", strerror(-ret));
+		errbuf_set(err, errlen, "cannot read the L1 table: %s", strerror(-ret));
 		return ret;
 	}
 	for (uint32_t i = 0; i < s->l1_size; i++)
@@ -756,7 +763,7 @@ static int clear_autoclear(struct qcow2 *s, char *err, size_t errlen)
 	if (!ret)
 		ret = file_datasync(s->b->fd);
 	if (ret) {
-		blk_seterr(err, errlen, "cannot clear autoclear features: %s", strerror(-ret));
+		errbuf_set(err, errlen, "cannot clear autoclear features: %s", strerror(-ret));
 		return ret;
 	}
 	s->autoclear = 0;
@@ -773,7 +780,7 @@ static int open_backing(struct qcow2 *s, const char *name, const char *fmt,
 	else if (!strcmp(fmt, "qcow2"))
 		format = BLK_FORMAT_QCOW2;
 	else if (fmt[0]) {
-		blk_seterr(err, errlen, "backing file format '%s' is not supported", fmt);
+		errbuf_set(err, errlen, "backing file format '%s' is not supported", fmt);
 		return -ENOTSUP;
 	}
 	return blk_open_backing(s->b, name, format, chain, &s->backing, err, errlen);

@@ -59,7 +59,7 @@ static int parse_extensions(struct qcow2 *s, struct header_ctx *h, uint64_t end,
 		uint32_t type, len;
 
 		if (end - pos < 8) {
-			blk_seterr(err, errlen,
+			errbuf_set(err, errlen,
 				   "header extension at offset %llu is truncated",
 				   (unsigned long long)pos);
 			return -EINVAL;
@@ -69,7 +69,7 @@ static int parse_extensions(struct qcow2 *s, struct header_ctx *h, uint64_t end,
 		if (type == QCOW2_EXT_END)
 			return 0;
 		if (len > end - pos - 8) {
-			blk_seterr(err, errlen,
+			errbuf_set(err, errlen,
 				   "header extension 0x%08x at offset %llu: length %u runs past the header area",
 				   type, (unsigned long long)pos, len);
 			return -EINVAL;
@@ -77,7 +77,7 @@ static int parse_extensions(struct qcow2 *s, struct header_ctx *h, uint64_t end,
 		switch (type) {
 		case QCOW2_EXT_BACKING_FORMAT:
 			if (len > QCOW2_MAX_BACKING_FMT) {
-				blk_seterr(err, errlen,
+				errbuf_set(err, errlen,
 					   "backing file format extension too long (%u bytes)", len);
 				return -EINVAL;
 			}
@@ -107,33 +107,33 @@ static int check_features(struct qcow2 *s, const struct header_ctx *h,
 		unsigned bit = (unsigned)__builtin_ctzll(unknown);
 
 		feature_name(h, bit, name, sizeof(name));
-		blk_seterr(err, errlen, "unsupported incompatible feature bit %u (%s)",
+		errbuf_set(err, errlen, "unsupported incompatible feature bit %u (%s)",
 			   bit, name);
 		return -ENOTSUP;
 	}
 	if (s->incompat & QCOW2_INCOMPAT_DATA_FILE) {
-		blk_seterr(err, errlen, "unsupported incompatible feature bit 2 (%s)",
+		errbuf_set(err, errlen, "unsupported incompatible feature bit 2 (%s)",
 			   incompat_names[2]);
 		return -ENOTSUP;
 	}
 	if (s->incompat & QCOW2_INCOMPAT_EXTL2) {
-		blk_seterr(err, errlen, "unsupported incompatible feature bit 4 (%s)",
+		errbuf_set(err, errlen, "unsupported incompatible feature bit 4 (%s)",
 			   incompat_names[4]);
 		return -ENOTSUP;
 	}
 	if (s->incompat & QCOW2_INCOMPAT_COMPRESSION) {
 		if (compression_type == 0) {
-			blk_seterr(err, errlen,
+			errbuf_set(err, errlen,
 				   "incompatible feature bit 3 (compression type) set but compression_type is 0 (zlib)");
 			return -EINVAL;
 		}
-		blk_seterr(err, errlen,
+		errbuf_set(err, errlen,
 			   "unsupported compression_type %u (%s); only zlib is supported",
 			   compression_type, compression_type == 1 ? "zstd" : "unknown");
 		return -ENOTSUP;
 	}
 	if (compression_type != 0) {
-		blk_seterr(err, errlen,
+		errbuf_set(err, errlen,
 			   "compression_type %u without incompatible feature bit 3",
 			   compression_type);
 		return -EINVAL;
@@ -141,12 +141,12 @@ static int check_features(struct qcow2 *s, const struct header_ctx *h,
 	if (s->b->readonly)
 		return 0;
 	if (s->incompat & QCOW2_INCOMPAT_DIRTY) {
-		blk_seterr(err, errlen,
+		errbuf_set(err, errlen,
 			   "image has the dirty bit set (refcounts may be wrong after a crash with lazy refcounts); repair it with 'qemu-img check -r all' or open it read-only");
 		return -EINVAL;
 	}
 	if (s->incompat & QCOW2_INCOMPAT_CORRUPT) {
-		blk_seterr(err, errlen,
+		errbuf_set(err, errlen,
 			   "image is marked corrupt; repair it with 'qemu-img check -r all' or open it read-only");
 		return -EINVAL;
 	}
@@ -158,12 +158,12 @@ static int check_table(struct qcow2 *s, const char *what, uint64_t off, uint64_t
 		       char *err, size_t errlen)
 {
 	if (off & (s->cluster_size - 1)) {
-		blk_seterr(err, errlen, "%s offset 0x%llx is not aligned to the cluster size",
+		errbuf_set(err, errlen, "%s offset 0x%llx is not aligned to the cluster size",
 			   what, (unsigned long long)off);
 		return -EINVAL;
 	}
 	if (off > s->file_size || len > s->file_size - off) {
-		blk_seterr(err, errlen,
+		errbuf_set(err, errlen,
 			   "%s (offset 0x%llx, %llu bytes) extends past the end of the file (%llu bytes)",
 			   what, (unsigned long long)off, (unsigned long long)len,
 			   (unsigned long long)s->file_size);
@@ -182,12 +182,12 @@ static int check_geometry(struct qcow2 *s, uint64_t snapshots_offset, char *err,
 	int ret;
 
 	if ((uint64_t)s->l1_size * 8 > QCOW2_MAX_L1_BYTES) {
-		blk_seterr(err, errlen, "l1_size %u is too large (max %llu entries)",
+		errbuf_set(err, errlen, "l1_size %u is too large (max %llu entries)",
 			   s->l1_size, QCOW2_MAX_L1_BYTES / 8);
 		return -EINVAL;
 	}
 	if (s->l1_size < l1_needed) {
-		blk_seterr(err, errlen,
+		errbuf_set(err, errlen,
 			   "l1_size %u is too small for the virtual size %llu (needs %llu entries)",
 			   s->l1_size, (unsigned long long)s->size,
 			   (unsigned long long)l1_needed);
@@ -197,27 +197,27 @@ static int check_geometry(struct qcow2 *s, uint64_t snapshots_offset, char *err,
 	if (ret)
 		return ret;
 	if (s->l1_size && !s->l1_offset) {
-		blk_seterr(err, errlen, "L1 table offset is 0 (the header cluster)");
+		errbuf_set(err, errlen, "L1 table offset is 0 (the header cluster)");
 		return -EINVAL;
 	}
 	if (rt_bytes > QCOW2_MAX_REFTABLE_BYTES) {
-		blk_seterr(err, errlen, "refcount_table_clusters %u is too large",
+		errbuf_set(err, errlen, "refcount_table_clusters %u is too large",
 			   s->rt_clusters);
 		return -EINVAL;
 	}
 	if (!s->rt_clusters) {
-		blk_seterr(err, errlen, "refcount_table_clusters is 0 (no refcount table)");
+		errbuf_set(err, errlen, "refcount_table_clusters is 0 (no refcount table)");
 		return -EINVAL;
 	}
 	ret = check_table(s, "refcount table", s->rt_offset, rt_bytes, err, errlen);
 	if (ret)
 		return ret;
 	if (!s->rt_offset) {
-		blk_seterr(err, errlen, "refcount table offset is 0 (the header cluster)");
+		errbuf_set(err, errlen, "refcount table offset is 0 (the header cluster)");
 		return -EINVAL;
 	}
 	if (s->nb_snapshots > QCOW2_MAX_SNAPSHOTS) {
-		blk_seterr(err, errlen, "nb_snapshots %u is too large", s->nb_snapshots);
+		errbuf_set(err, errlen, "nb_snapshots %u is too large", s->nb_snapshots);
 		return -EINVAL;
 	}
 	if (s->nb_snapshots)
@@ -230,18 +230,18 @@ static int read_backing_name(struct qcow2 *s, const struct header_ctx *h,
 			     size_t errlen)
 {
 	if (len > QCOW2_MAX_BACKING_NAME) {
-		blk_seterr(err, errlen, "backing file name too long (%u bytes, max %d)",
+		errbuf_set(err, errlen, "backing file name too long (%u bytes, max %d)",
 			   len, QCOW2_MAX_BACKING_NAME);
 		return -EINVAL;
 	}
 	if (off < s->header_length || off > h->len || len > h->len - off) {
-		blk_seterr(err, errlen,
+		errbuf_set(err, errlen,
 			   "backing file name (offset %llu, %u bytes) is not inside the first cluster after the header",
 			   (unsigned long long)off, len);
 		return -EINVAL;
 	}
 	if (memchr(h->buf + off, '\0', len)) {
-		blk_seterr(err, errlen, "backing file name contains a NUL byte");
+		errbuf_set(err, errlen, "backing file name contains a NUL byte");
 		return -EINVAL;
 	}
 	*name = strndup((const char *)h->buf + off, len);
@@ -271,28 +271,28 @@ int qcow2_parse_header(struct qcow2 *s, char **backing_name, char *backing_fmt,
 	*backing_name = NULL;
 	backing_fmt[0] = '\0';
 	if (s->file_size < QCOW2_V2_HEADER_LEN) {
-		blk_seterr(err, errlen, "file too small for a qcow2 header (%llu bytes)",
+		errbuf_set(err, errlen, "file too small for a qcow2 header (%llu bytes)",
 			   (unsigned long long)s->file_size);
 		return -EINVAL;
 	}
 	ret = file_pread_exact(s->b->fd, fixed,
 			       s->file_size < sizeof(fixed) ? QCOW2_V2_HEADER_LEN : sizeof(fixed), 0);
 	if (ret) {
-		blk_seterr(err, errlen, "cannot read the header: %s", strerror(-ret));
+		errbuf_set(err, errlen, "cannot read the header: %s", strerror(-ret));
 		return ret;
 	}
 	if (be32_at(fixed) != QCOW2_MAGIC) {
-		blk_seterr(err, errlen, "bad magic: not a qcow2 image");
+		errbuf_set(err, errlen, "bad magic: not a qcow2 image");
 		return -EINVAL;
 	}
 	s->version = be32_at(fixed + 4);
 	if (s->version != 2 && s->version != 3) {
-		blk_seterr(err, errlen, "unsupported qcow2 version %u", s->version);
+		errbuf_set(err, errlen, "unsupported qcow2 version %u", s->version);
 		return -ENOTSUP;
 	}
 	s->cluster_bits = be32_at(fixed + 20);
 	if (s->cluster_bits < QCOW2_MIN_CLUSTER_BITS || s->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
-		blk_seterr(err, errlen, "cluster_bits %u out of range (%d to %d)",
+		errbuf_set(err, errlen, "cluster_bits %u out of range (%d to %d)",
 			   s->cluster_bits, QCOW2_MIN_CLUSTER_BITS, QCOW2_MAX_CLUSTER_BITS);
 		return -EINVAL;
 	}
@@ -302,7 +302,7 @@ int qcow2_parse_header(struct qcow2 *s, char **backing_name, char *backing_fmt,
 	backing_len = be32_at(fixed + 16);
 	s->size = be64_at(fixed + 24);
 	if (be32_at(fixed + 32)) {
-		blk_seterr(err, errlen, "encrypted images are not supported (crypt_method %u)",
+		errbuf_set(err, errlen, "encrypted images are not supported (crypt_method %u)",
 			   be32_at(fixed + 32));
 		return -ENOTSUP;
 	}
@@ -318,7 +318,7 @@ int qcow2_parse_header(struct qcow2 *s, char **backing_name, char *backing_fmt,
 		s->refcount_order = 4;
 	} else {
 		if (s->file_size < QCOW2_V3_HEADER_LEN) {
-			blk_seterr(err, errlen, "file too small for a qcow2 v3 header (%llu bytes)",
+			errbuf_set(err, errlen, "file too small for a qcow2 v3 header (%llu bytes)",
 				   (unsigned long long)s->file_size);
 			return -EINVAL;
 		}
@@ -329,11 +329,11 @@ int qcow2_parse_header(struct qcow2 *s, char **backing_name, char *backing_fmt,
 		s->header_length = be32_at(fixed + 100);
 		if (s->header_length < QCOW2_V3_HEADER_LEN || s->header_length % 8 ||
 		    s->header_length > s->cluster_size || s->header_length > s->file_size) {
-			blk_seterr(err, errlen, "header_length %u is invalid", s->header_length);
+			errbuf_set(err, errlen, "header_length %u is invalid", s->header_length);
 			return -EINVAL;
 		}
 		if (s->refcount_order > 6) {
-			blk_seterr(err, errlen, "refcount_order %u is too large (max 6)",
+			errbuf_set(err, errlen, "refcount_order %u is too large (max 6)",
 				   s->refcount_order);
 			return -EINVAL;
 		}
@@ -346,7 +346,7 @@ int qcow2_parse_header(struct qcow2 *s, char **backing_name, char *backing_fmt,
 		return -ENOMEM;
 	ret = file_pread_exact(s->b->fd, buf, h.len, 0);
 	if (ret) {
-		blk_seterr(err, errlen, "cannot read the header cluster: %s", strerror(-ret));
+		errbuf_set(err, errlen, "cannot read the header cluster: %s", strerror(-ret));
 		goto out;
 	}
 	h.buf = buf;

@@ -107,7 +107,7 @@ static int check_blocks_distinct(struct qcow2 *s, char *err, size_t errlen)
 	qsort(sorted, n, sizeof(*sorted), cmp_u64);
 	for (uint64_t i = 1; i < n; i++) {
 		if (sorted[i] == sorted[i - 1]) {
-			blk_seterr(err, errlen,
+			errbuf_set(err, errlen,
 				   "refcount table names the refcount block at 0x%llx twice",
 				   (unsigned long long)sorted[i]);
 			ret = -EINVAL;
@@ -136,7 +136,7 @@ static int find_refcount_end(struct qcow2 *s, char *err, size_t errlen)
 			return 0;
 		ret = qcow2_cache_get(s, &s->rb_cache, s->rt[r], false, &rb);
 		if (ret) {
-			blk_seterr(err, errlen, "cannot read refcount block %llu",
+			errbuf_set(err, errlen, "cannot read refcount block %llu",
 				   (unsigned long long)r);
 			return ret;
 		}
@@ -164,7 +164,7 @@ int qcow2_refcount_init(struct qcow2 *s, char *err, size_t errlen)
 		return -ENOMEM;
 	ret = file_pread_exact(s->b->fd, s->rt, bytes, s->rt_offset);
 	if (ret) {
-		blk_seterr(err, errlen, "cannot read the refcount table: %s", strerror(-ret));
+		errbuf_set(err, errlen, "cannot read the refcount table: %s", strerror(-ret));
 		return ret;
 	}
 	qcow2_meta_changed(s);
@@ -175,19 +175,19 @@ int qcow2_refcount_init(struct qcow2 *s, char *err, size_t errlen)
 		if (!e)
 			continue;
 		if (e & QCOW2_RTE_RESERVED || e & (s->cluster_size - 1)) {
-			blk_seterr(err, errlen,
+			errbuf_set(err, errlen,
 				   "refcount table entry %llu (0x%llx) is not cluster-aligned",
 				   (unsigned long long)i, (unsigned long long)e);
 			return -EINVAL;
 		}
 		if (e >= s->file_size || s->file_size - e < s->cluster_size) {
-			blk_seterr(err, errlen,
+			errbuf_set(err, errlen,
 				   "refcount table entry %llu points past the end of the file (0x%llx)",
 				   (unsigned long long)i, (unsigned long long)e);
 			return -EINVAL;
 		}
 		if (qcow2_overlaps_metadata(s, e, s->cluster_size)) {
-			blk_seterr(err, errlen,
+			errbuf_set(err, errlen,
 				   "refcount block %llu (0x%llx) overlaps the %s",
 				   (unsigned long long)i, (unsigned long long)e,
 				   qcow2_overlaps_metadata(s, e, s->cluster_size));

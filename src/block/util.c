@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Small helpers every image format needs: walking iovec arrays, file I/O
+ * Small helpers every image format needs: a scratch iovec array, data I/O
  * that survives short transfers and EINTR, the choice between the buffered
- * and the O_DIRECT descriptor, and the cluster gate.
+ * and the O_DIRECT descriptor, and the cluster gate. (iovec walking and
+ * exact positioned I/O are base/'s: iov.h, file.h.)
  *
  * Why two descriptors with `direct`: O_DIRECT needs offsets, lengths and
  * buffers aligned to the device's block size, which guest requests and
@@ -23,89 +24,7 @@
 #include "block/blk_int.h"
 #include "base/log.h"
 
-void blk_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- iovec ---- */
-
-uint64_t iov_length(const struct iovec *iov, int iovcnt)
-{
-	uint64_t len = 0;
-
-	for (int i = 0; i < iovcnt; i++)
-		len += iov[i].iov_len;
-	return len;
-}
-
-/*
- * Runs BODY with BASE and N set to each piece of bytes [skip, skip+len) of
- * the iovec, in order.
- */
-#define IOV_FOR_EACH_PIECE(iov, iovcnt, skip, len, base, n, body)            \
-	do {                                                                 \
-		uint64_t skip_ = (skip), left_ = (len);                      \
-		for (int i_ = 0; i_ < (iovcnt) && left_; i_++) {             \
-			if (skip_ >= (iov)[i_].iov_len) {                    \
-				skip_ -= (iov)[i_].iov_len;                  \
-				continue;                                    \
-			}                                                    \
-			uint8_t *base = (uint8_t *)(iov)[i_].iov_base + skip_; \
-			uint64_t n = (iov)[i_].iov_len - skip_;              \
-			if (n > left_)                                       \
-				n = left_;                                   \
-			body;                                                \
-			skip_ = 0;                                           \
-			left_ -= n;                                          \
-		}                                                            \
-	} while (0)
-
-void iov_zero(const struct iovec *iov, int iovcnt, uint64_t skip, uint64_t len)
-{
-	IOV_FOR_EACH_PIECE(iov, iovcnt, skip, len, p, n, memset(p, 0, n));
-}
-
-void iov_to_buf(const struct iovec *iov, int iovcnt, uint64_t skip, void *buf,
-		uint64_t len)
-{
-	uint8_t *out = buf;
-
-	IOV_FOR_EACH_PIECE(iov, iovcnt, skip, len, p, n, {
-		memcpy(out, p, n);
-		out += n;
-	});
-}
-
-void iov_from_buf(const struct iovec *iov, int iovcnt, uint64_t skip,
-		  const void *buf, uint64_t len)
-{
-	const uint8_t *in = buf;
-
-	IOV_FOR_EACH_PIECE(iov, iovcnt, skip, len, p, n, {
-		memcpy(p, in, n);
-		in += n;
-	});
-}
-
-int iov_slice(const struct iovec *iov, int iovcnt, uint64_t skip, uint64_t len,
-	      struct iovec *out)
-{
-	int cnt = 0;
-
-	IOV_FOR_EACH_PIECE(iov, iovcnt, skip, len, p, n, {
-		out[cnt].iov_base = p;
-		out[cnt].iov_len = n;
-		cnt++;
-	});
-	return cnt;
-}
 
 int iov_scratch_init(struct iov_scratch *s, int iovcnt)
 {
@@ -126,46 +45,6 @@ void iov_scratch_free(struct iov_scratch *s)
 }
 
 /* ---- file I/O ---- */
-
-int file_pread_exact(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int file_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int file_datasync(int fd)
 {
@@ -246,7 +125,11 @@ static int blk_data_rw(struct blk *b, uint64_t host_off, const struct iovec *iov
 	ret = iov_scratch_init(&s, iovcnt);
 	if (ret)
 		return ret;
-	cnt = iov_slice(iov, iovcnt, 0, len, s.v);
+	cnt = iov_slice(iov, (unsigned int)iovcnt, 0, len, s.v, (unsigned int)iovcnt);
+	if (cnt < 0) {
+		ret = cnt;
+		goto out;
+	}
 	if (b->dio_fd >= 0 && iov_is_aligned(s.v, cnt, host_off, len)) {
 		ret = file_rw_loop(b->dio_fd, host_off, s.v, cnt, write);
 		/*
@@ -255,7 +138,7 @@ static int blk_data_rw(struct blk *b, uint64_t host_off, const struct iovec *iov
 		 */
 		if (ret != -EINVAL)
 			goto out;
-		cnt = iov_slice(iov, iovcnt, 0, len, s.v);
+		cnt = iov_slice(iov, (unsigned int)iovcnt, 0, len, s.v, (unsigned int)iovcnt);
 	}
 	ret = file_rw_loop(b->fd, host_off, s.v, cnt, write);
 out:

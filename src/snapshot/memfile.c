@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/log.h"
 
 #define LAYOUT_KIND "MEMR"
@@ -154,22 +155,6 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
-static int pwrite_all(int fd, const uint8_t *p, uint64_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	return 0;
-}
-
 /* Write the non-zero pages of host[from, to) at file offset base + from. */
 static int write_nonzero(int fd, const uint8_t *host, uint64_t from, uint64_t to, uint64_t base,
 			 uint64_t *data_bytes)
@@ -187,7 +172,7 @@ static int write_nonzero(int fd, const uint8_t *host, uint64_t from, uint64_t to
 		start = off;
 		while (off < to && off - start < MAX_WRITE_RUN && !page_is_zero(host + off))
 			off += SNAP_MEM_PAGE;
-		ret = pwrite_all(fd, host + start, off - start, base + start);
+		ret = file_pwrite_all(fd, host + start, off - start, base + start);
 		if (ret < 0)
 			return ret;
 		*data_bytes += off - start;
@@ -303,16 +288,12 @@ static int load_range(int fd, uint8_t *host, uint64_t base, uint64_t from, uint6
 	from -= (from - base) % SNAP_MEM_PAGE;
 	while (from < to) {
 		size_t want = to - from < BOUNCE_SIZE ? (size_t)(to - from) : BOUNCE_SIZE;
-		ssize_t n = pread(fd, bounce, want, (off_t)from);
+		int ret = file_pread_exact(fd, bounce, want, from);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA; /* the file shrank under us */
-		*data_bytes += copy_nonzero(host + (from - base), bounce, (size_t)n);
-		from += (uint64_t)n;
+		if (ret < 0)
+			return ret; /* -EIO also when the file shrank under us */
+		*data_bytes += copy_nonzero(host + (from - base), bounce, want);
+		from += want;
 	}
 	return 0;
 }

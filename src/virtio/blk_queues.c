@@ -70,21 +70,14 @@ struct blk_req {
 	struct iovec iov[VIRTQ_ELEM_MAX_SEGS + REQ_MAX_EXTENTS];
 };
 
-/* [skip, skip + len) of IOV as at most VIRTQ_ELEM_MAX_SEGS entries of OUT. */
+/* [skip, skip + len) of IOV as at most VIRTQ_ELEM_MAX_SEGS entries of OUT
+ * (none if it does not fit: the request then fails on its length). */
 static int data_slice(const struct iovec *iov, unsigned int n, size_t skip, size_t len,
 		      struct iovec *out)
 {
-	int k = virtq_iov_slice(iov, n, skip, out, VIRTQ_ELEM_MAX_SEGS);
-	int i;
+	int k = iov_slice(iov, n, skip, len, out, VIRTQ_ELEM_MAX_SEGS);
 
-	if (k < 0)
-		return 0;
-	for (i = 0; i < k && len; i++) {
-		if (out[i].iov_len > len)
-			out[i].iov_len = len;
-		len -= out[i].iov_len;
-	}
-	return i;
+	return k < 0 ? 0 : k;
 }
 
 static bool range_ok(struct blk_queues *bq, uint64_t sector, uint64_t bytes)

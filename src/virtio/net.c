@@ -186,7 +186,7 @@ static void net_hook_transmit(void *opaque, const struct vnet_hdr *hdr,
 	}
 	/* libslirp takes one contiguous frame. */
 	net_slirp_input(n->slirp, n->slirp_buf,
-			virtq_iov_to_buf(frame, iovcnt, 0, n->slirp_buf, len));
+			iov_to_buf(frame, iovcnt, 0, n->slirp_buf, len));
 }
 
 static const struct net_queues_ops net_hooks = {

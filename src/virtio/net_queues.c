@@ -104,8 +104,8 @@ int net_queues_rx_read(struct net_queues *nq, net_read_fn read, void *ctx, bool 
 	if (ret <= 0)
 		return 0;
 	iov = virtq_elem_writable(&nq->rx_elem);
-	nr = virtq_iov_slice(iov, nq->rx_elem.n_writable, has_hdr ? 0 : NET_HDR_LEN, nq->rx_iov,
-			     VIRTQ_ELEM_MAX_SEGS);
+	nr = iov_slice(iov, nq->rx_elem.n_writable, has_hdr ? 0 : NET_HDR_LEN, SIZE_MAX, nq->rx_iov,
+		       VIRTQ_ELEM_MAX_SEGS);
 	if (nr <= 0) {
 		/* No room past the header: the buffer goes back empty, unread. */
 		nq->rx_dropped++;
@@ -232,9 +232,8 @@ void net_queues_tx(struct net_queues *nq)
 		} else {
 			/* The header is copied: the guest may rewrite its buffer meanwhile. */
 			struct vnet_hdr hdr = { 0 };
-			int nr = virtq_iov_slice(virtq_elem_readable(&nq->tx_elem),
-						 nq->tx_elem.n_readable, NET_HDR_LEN, nq->tx_iov,
-						 VIRTQ_ELEM_MAX_SEGS);
+			int nr = iov_slice(virtq_elem_readable(&nq->tx_elem), nq->tx_elem.n_readable,
+					   NET_HDR_LEN, SIZE_MAX, nq->tx_iov, VIRTQ_ELEM_MAX_SEGS);
 
 			if (nr > 0 && (!nq->tx_offload ||
 				       virtq_elem_read(&nq->tx_elem, 0, &hdr, sizeof(hdr)) == 0))

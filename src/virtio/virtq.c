@@ -628,82 +628,21 @@ bool virtq_enable_notify(struct virtq *q)
 
 /* --- element helpers ---------------------------------------------------------- */
 
-/*
- * Find byte OFFSET in the N segments IOV: returns the segment index and
- * leaves in *OFFSET the offset inside it. The caller checked the range.
- */
-static unsigned int iov_seek(const struct iovec *iov, unsigned int n, size_t *offset)
-{
-	unsigned int i = 0;
-
-	while (i < n && *offset >= iov[i].iov_len)
-		*offset -= iov[i++].iov_len;
-	return i;
-}
-
-static size_t min_size(size_t a, size_t b)
-{
-	return a < b ? a : b;
-}
-
-size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf,
-			size_t len)
-{
-	size_t chunk, done = 0;
-	uint8_t *dst = buf;
-
-	for (unsigned int i = iov_seek(iov, n, &offset); done < len && i < n; i++) {
-		chunk = min_size(iov[i].iov_len - offset, len - done);
-		memcpy(dst + done, (const uint8_t *)iov[i].iov_base + offset, chunk);
-		done += chunk;
-		offset = 0;
-	}
-	return done;
-}
 
 int virtq_elem_read(const struct virtq_elem *elem, uint32_t offset, void *buf, size_t len)
 {
 	if (offset > elem->readable_len || len > elem->readable_len - offset)
 		return -EINVAL;
-	ALWAYS(virtq_iov_to_buf(virtq_elem_readable(elem), elem->n_readable, offset, buf, len) ==
-	       len);
+	ALWAYS(iov_to_buf(virtq_elem_readable(elem), elem->n_readable, offset, buf, len) == len);
 	return 0;
 }
 
 int virtq_elem_write(const struct virtq_elem *elem, uint32_t offset, const void *buf,
 		     size_t len)
 {
-	const struct iovec *iov = virtq_elem_writable(elem);
-	size_t off = offset, chunk;
-	const uint8_t *src = buf;
-	unsigned int i;
-
 	if (offset > elem->writable_len || len > elem->writable_len - offset)
 		return -EINVAL;
-	for (i = iov_seek(iov, elem->n_writable, &off); len && i < elem->n_writable; i++) {
-		chunk = min_size(iov[i].iov_len - off, len);
-		memcpy((uint8_t *)iov[i].iov_base + off, src, chunk);
-		src += chunk;
-		len -= chunk;
-		off = 0;
-	}
-	ALWAYS(len == 0);
+	ALWAYS(iov_from_buf(virtq_elem_writable(elem), elem->n_writable, offset, buf, len) == len);
 	return 0;
 }
 
-int virtq_iov_slice(const struct iovec *iov, unsigned int n, size_t offset, struct iovec *out,
-		    unsigned int max)
-{
-	unsigned int i = iov_seek(iov, n, &offset), k = 0;
-
-	if (i == n && offset)
-		return -EINVAL;
-	for (; i < n; i++, offset = 0) {
-		if (k == max)
-			return -EINVAL;
-		out[k].iov_base = (uint8_t *)iov[i].iov_base + offset;
-		out[k].iov_len = iov[i].iov_len - offset;
-		k++;
-	}
-	return (int)k;
-}

@@ -44,6 +44,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "base/iov.h"
+
 #include "base/memory.h"
 
 /* Largest split queue the spec allows; sizes must be powers of two. */
@@ -209,16 +211,7 @@ int virtq_elem_read(const struct virtq_elem *elem, uint32_t offset, void *buf, s
 int virtq_elem_write(const struct virtq_elem *elem, uint32_t offset, const void *buf,
 		     size_t len);
 
-/*
- * The part of IOV (N segments) from byte OFFSET on, as at most MAX segments
- * in OUT (which point into the same memory). Returns how many, or -EINVAL
- * when OFFSET is beyond the end or MAX is too small.
- */
-int virtq_iov_slice(const struct iovec *iov, unsigned int n, size_t offset, struct iovec *out,
-		    unsigned int max);
-/* Copy up to LEN bytes of IOV (N segments) from byte OFFSET on into BUF; returns how many. */
-size_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf,
-			size_t len);
+/* Slices and copies of an element's segments: base/iov.h. */
 
 static inline const struct iovec *virtq_elem_readable(const struct virtq_elem *elem)
 {

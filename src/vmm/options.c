@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,29 @@ static int parse_uint(const char *s, unsigned int max, unsigned int *out)
 	return 0;
 }
 
+/* A count the shared checks judge (base/config.h): what cannot be read as
+ * one becomes 0, which every check refuses. */
+static void parse_count(const char *s, unsigned int *out)
+{
+	if (parse_uint(s, UINT_MAX, out) < 0)
+		*out = 0;
+}
+
+/*
+ * A shared check's verdict RET, its message already in err: put the
+ * option's name OPT in front of it.
+ */
+static int config_check(char *err, size_t errlen, const char *opt, int ret)
+{
+	char why[256];
+
+	if (ret >= 0)
+		return ret;
+	snprintf(why, sizeof(why), "%s", err);
+	errbuf_set(err, errlen, "%s: %s", opt, why);
+	return ret;
+}
+
 /*
  * Split the next "key=value" item off a comma list. The list is modified in
  * place. A bare item without '=' gets val == NULL.
@@ -166,33 +190,34 @@ int parse_console(const char *s, struct console_config *out, char *err, size_t e
 static int parse_cpus(char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
 	char *key, *val, *list = arg;
+	unsigned int max = 0;
+	bool max_given = false;
+	char why[256];
 
 	while (kv_next(&list, &key, &val)) {
-		if (!val && parse_uint(key, 65535, &cfg->boot_vcpus) == 0)
+		if (!val && parse_uint(key, UINT_MAX, &cfg->boot_vcpus) == 0)
 			continue; /* "--cpus 2" as a shorthand for boot=2 */
 		if (!strcmp(key, "boot") || !strcmp(key, "max")) {
 			unsigned int n;
 
-			if (parse_uint(val, 65535, &n) < 0) {
+			if (parse_uint(val, UINT_MAX, &n) < 0) {
 				errbuf_set(err, errlen, "--cpus: invalid %s='%s' (a whole number)",
 					key, val ? val : "");
 				return -EINVAL;
 			}
-			/* Without hotplug, max only has to agree with boot. */
 			if (!strcmp(key, "boot"))
 				cfg->boot_vcpus = n;
-			else if (n < cfg->boot_vcpus) {
-				errbuf_set(err, errlen, "--cpus: max=%u is below boot=%u",
-					n, cfg->boot_vcpus);
-				return -EINVAL;
+			else {
+				max = n;
+				max_given = true;
 			}
 		} else {
 			errbuf_set(err, errlen, "--cpus: unknown parameter '%s' (supported: boot, max)", key);
 			return -EINVAL;
 		}
 	}
-	if (cfg->boot_vcpus == 0) {
-		errbuf_set(err, errlen, "--cpus: boot=0, a VM needs at least one vCPU");
+	if (config_check_cpus(cfg->boot_vcpus, max_given ? &max : NULL, why, sizeof(why)) < 0) {
+		errbuf_set(err, errlen, "--cpus: %s", why);
 		return -EINVAL;
 	}
 	return 0;
@@ -223,12 +248,8 @@ static int parse_memory(char *arg, struct vm_config *cfg, char *err, size_t errl
 			return -EINVAL;
 		}
 	}
-	if (cfg->memory_size < VM_MIN_MEMORY) {
-		errbuf_set(err, errlen, "--memory: size=%" PRIu64 "M is too little, "
-			"the minimum is %lluM", cfg->memory_size >> 20, VM_MIN_MEMORY >> 20);
-		return -EINVAL;
-	}
-	return 0;
+	return config_check(err, errlen, "--memory",
+			    config_check_memory(cfg->memory_size, err, errlen));
 }
 
 static int parse_onoff(const char *opt, const char *key, const char *val, bool *out,
@@ -255,9 +276,7 @@ static int parse_disk(char *arg, struct vm_config *cfg, char *err, size_t errlen
 		return -E2BIG;
 	}
 	d = &cfg->disks[cfg->nr_disks++];
-	memset(d, 0, sizeof(*d));
-	d->num_queues = 1;
-	d->queue_size = 128;
+	disk_config_init(d);
 	while (kv_next(&list, &key, &val)) {
 		int ret = 0;
 
@@ -269,22 +288,10 @@ static int parse_disk(char *arg, struct vm_config *cfg, char *err, size_t errlen
 		} else if (!strcmp(key, "direct")) {
 			ret = parse_onoff("--disk", key, val, &d->direct, err, errlen);
 		} else if (!strcmp(key, "num_queues")) {
-			if (parse_uint(val, 16, &d->num_queues) < 0 || d->num_queues == 0) {
-				errbuf_set(err, errlen, "--disk: num_queues must be 1 to 16");
-				return -EINVAL;
-			}
+			parse_count(val, &d->num_queues); /* a bad one: config_check_disk says */
 		} else if (!strcmp(key, "queue_size")) {
-			if (parse_uint(val, 1024, &d->queue_size) < 0 || d->queue_size < 2 ||
-			    (d->queue_size & (d->queue_size - 1))) {
-				errbuf_set(err, errlen, "--disk: queue_size must be a power of two "
-					   "from 2 to 1024");
-				return -EINVAL;
-			}
+			parse_count(val, &d->queue_size);
 		} else if (!strcmp(key, "serial") && val) {
-			if (strlen(val) > 20) {
-				errbuf_set(err, errlen, "--disk: serial '%s' is longer than 20 bytes", val);
-				return -EINVAL;
-			}
 			free(d->serial);
 			d->serial = strdup(val);
 		} else if (!strcmp(key, "image_type") && val) {
@@ -308,17 +315,7 @@ static int parse_disk(char *arg, struct vm_config *cfg, char *err, size_t errlen
 		errbuf_set(err, errlen, "--disk: path=PATH is required");
 		return -EINVAL;
 	}
-	return 0;
-}
-
-static bool valid_mac(const char *s)
-{
-	unsigned int b[6];
-	char tail;
-
-	return s && strlen(s) == 17 &&
-	       sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		      &tail) == 6;
+	return config_check(err, errlen, "--disk", config_check_disk(d, err, errlen));
 }
 
 static int parse_net(char *arg, struct vm_config *cfg, char *err, size_t errlen)
@@ -331,10 +328,7 @@ static int parse_net(char *arg, struct vm_config *cfg, char *err, size_t errlen)
 		return -E2BIG;
 	}
 	n = &cfg->nets[cfg->nr_nets++];
-	memset(n, 0, sizeof(*n));
-	n->fd = -1;
-	n->num_queues = 2;
-	n->queue_size = 256;
+	net_config_init(n);
 	while (kv_next(&list, &key, &val)) {
 		int ret = 0;
 		char **dst = NULL;
@@ -348,11 +342,6 @@ static int parse_net(char *arg, struct vm_config *cfg, char *err, size_t errlen)
 				errbuf_set(err, errlen, "--net: at most %d hostfwd rules", NET_MAX_HOSTFWD);
 				return -E2BIG;
 			}
-			if (strncmp(val, "tcp:", 4) && strncmp(val, "udp:", 4)) {
-				errbuf_set(err, errlen, "--net: hostfwd '%s' must start with tcp: or udp: "
-					   "(tcp:HOSTADDR:HOSTPORT-:GUESTPORT)", val);
-				return -EINVAL;
-			}
 			n->hostfwd[n->nr_hostfwd] = strdup(val);
 			if (!n->hostfwd[n->nr_hostfwd++])
 				return -ENOMEM;
@@ -361,35 +350,19 @@ static int parse_net(char *arg, struct vm_config *cfg, char *err, size_t errlen)
 		} else if (!strcmp(key, "fd")) {
 			unsigned int fd;
 
-			if (parse_uint(val, 65535, &fd) < 0) {
-				errbuf_set(err, errlen, "--net: fd must be a file descriptor number");
-				return -EINVAL;
-			}
+			if (parse_uint(val, INT_MAX, &fd) < 0)
+				fd = NET_MAX_FD + 1; /* config_check_net says */
 			n->fd = (int)fd;
-		} else if (!strcmp(key, "mac")) {
-			if (!valid_mac(val)) {
-				errbuf_set(err, errlen, "--net: mac '%s' is not like 12:34:56:78:9a:bc",
-					   val ? val : "");
-				return -EINVAL;
-			}
+		} else if (!strcmp(key, "mac") && val) {
 			dst = &n->mac;
 		} else if (!strcmp(key, "ip") && val) {
 			dst = &n->ip;
 		} else if (!strcmp(key, "mask") && val) {
 			dst = &n->mask;
 		} else if (!strcmp(key, "num_queues")) {
-			if (parse_uint(val, 16, &n->num_queues) < 0 || n->num_queues < 2 ||
-			    n->num_queues % 2) {
-				errbuf_set(err, errlen, "--net: num_queues must be an even number from 2 to 16");
-				return -EINVAL;
-			}
+			parse_count(val, &n->num_queues);
 		} else if (!strcmp(key, "queue_size")) {
-			if (parse_uint(val, 1024, &n->queue_size) < 0 || n->queue_size < 2 ||
-			    (n->queue_size & (n->queue_size - 1))) {
-				errbuf_set(err, errlen, "--net: queue_size must be a power of two "
-					   "from 2 to 1024");
-				return -EINVAL;
-			}
+			parse_count(val, &n->queue_size);
 		} else {
 			errbuf_set(err, errlen, "--net: unknown or empty parameter '%s' (supported: user, "
 				   "hostfwd, restrict, tap, fd, mac, ip, mask, num_queues, queue_size)", key);
@@ -404,16 +377,7 @@ static int parse_net(char *arg, struct vm_config *cfg, char *err, size_t errlen)
 				return -ENOMEM;
 		}
 	}
-	/* None at all: a new tap, named by the kernel (Cloud Hypervisor's way). */
-	if (n->user + (n->tap != NULL) + (n->fd >= 0) > 1) {
-		errbuf_set(err, errlen, "--net: give one back end: user=on, tap=NAME or fd=N");
-		return -EINVAL;
-	}
-	if (!n->user && (n->nr_hostfwd || n->restrict_)) {
-		errbuf_set(err, errlen, "--net: hostfwd and restrict need user=on");
-		return -EINVAL;
-	}
-	return 0;
+	return config_check(err, errlen, "--net", config_check_net(n, err, errlen));
 }
 
 static int replace_str(char **dst, const char *src)
@@ -473,14 +437,7 @@ static int parse_restore(const char *arg, struct vm_config *cfg, char *err, size
 	return replace_str(&cfg->restore_source, url) < 0 ? -ENOMEM : 0;
 }
 
-/*
- * --vsock cid=N,socket=PATH (Cloud Hypervisor's VsockConfig). CIDs 0-2 are
- * the hypervisor, local and host; -1U is VMADDR_CID_ANY, and Linux refuses
- * CIDs above 32 bits. The socket path leaves room for "_<port>" (guest-
- * initiated connections go to PATH_PORT) in a sockaddr_un.
- */
-#define VSOCK_MAX_CID 0xfffffffeull
-#define VSOCK_SOCKET_MAX 96
+/* --vsock cid=N,socket=PATH (Cloud Hypervisor's VsockConfig). */
 static int parse_vsock(char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct vsock_config *v = &cfg->vsock;
@@ -493,42 +450,22 @@ static int parse_vsock(char *arg, struct vm_config *cfg, char *err, size_t errle
 	}
 	while (kv_next(&list, &key, &val)) {
 		if (!strcmp(key, "cid")) {
-			unsigned long long n;
-
 			if (!val || *val < '0' || *val > '9') {
 				errbuf_set(err, errlen, "--vsock: cid must be a number, not '%s'",
 					   val ? val : "");
 				return -EINVAL;
 			}
 			errno = 0;
-			n = strtoull(val, &end, 10);
+			v->cid = strtoull(val, &end, 10);
 			if (*end) {
 				errbuf_set(err, errlen, "--vsock: cid must be a number, not '%s'", val);
 				return -EINVAL;
 			}
-			if (errno == ERANGE || n > VSOCK_MAX_CID) {
-				errbuf_set(err, errlen, "--vsock: cid=%s is too big (at most %llu)", val,
-					   VSOCK_MAX_CID);
-				return -EINVAL;
-			}
-			if (n < 3) {
-				errbuf_set(err, errlen, "--vsock: cid=%llu is reserved (0 hypervisor, "
-					   "1 local, 2 host): give 3 or more", n);
-				return -EINVAL;
-			}
-			v->cid = n;
+			if (errno == ERANGE)
+				v->cid = UINT64_MAX; /* config_check_vsock says */
 			have_cid = true;
 		} else if (!strcmp(key, "socket")) {
-			if (!val || !*val) {
-				errbuf_set(err, errlen, "--vsock: socket needs a path");
-				return -EINVAL;
-			}
-			if (strlen(val) > VSOCK_SOCKET_MAX) {
-				errbuf_set(err, errlen, "--vsock: socket path is longer than %d bytes",
-					   VSOCK_SOCKET_MAX);
-				return -EINVAL;
-			}
-			if (replace_str(&v->socket, val) < 0) {
+			if (replace_str(&v->socket, val ? val : "") < 0) {
 				errbuf_set(err, errlen, "out of memory");
 				return -ENOMEM;
 			}
@@ -542,10 +479,8 @@ static int parse_vsock(char *arg, struct vm_config *cfg, char *err, size_t errle
 		errbuf_set(err, errlen, "--vsock: cid=N is required (the guest's context ID, 3 or more)");
 		return -EINVAL;
 	}
-	if (!v->socket) {
-		errbuf_set(err, errlen, "--vsock: socket=PATH is required (where host programs connect)");
+	if (config_check(err, errlen, "--vsock", config_check_vsock(v, err, errlen)) < 0)
 		return -EINVAL;
-	}
 	v->enabled = true;
 	return 0;
 }
@@ -664,14 +599,9 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		errbuf_set(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
 		return OPTIONS_ERROR;
 	}
-	/* Cloud Hypervisor's default pairing: a tty console, a silent serial port. */
-	if (cfg->console.mode == CONSOLE_TTY && !serial_given)
-		cfg->serial.mode = CONSOLE_NULL;
-	if (cfg->console.mode == CONSOLE_TTY && cfg->serial.mode == CONSOLE_TTY) {
-		errbuf_set(err, errlen, "--serial tty and --console tty cannot share the terminal; "
-			   "give one of them another mode");
+	if (config_check(err, errlen, "--serial/--console",
+			 config_pair_consoles(cfg, serial_given, err, errlen)) < 0)
 		return OPTIONS_ERROR;
-	}
 	if (cfg->restore_source && cfg->kernel) {
 		errbuf_set(err, errlen, "--restore and --kernel exclude each other: a snapshot "
 			   "brings its own configuration");

@@ -29,11 +29,11 @@ case_ "is not a kernel" --kernel /etc/os-release
 case_ "is not a regular file" --kernel /tmp
 case_ "--initramfs: cannot open" --kernel "$K" --initramfs /nonexistent.cpio
 case_ "no --kernel given" --cpus boot=1
-case_ "--memory: size=32M is too little" --kernel "$K" --memory size=32M
+case_ "--memory: size 32M is too little" --kernel "$K" --memory size=32M
 case_ "too little memory for this kernel" --kernel "$K" --initramfs "$I" --memory size=64M
 case_ "more than this host has" --kernel "$K" --memory size=64T
 case_ "--memory: invalid size 'lots'" --kernel "$K" --memory size=lots
-case_ "--cpus: boot=0" --kernel "$K" --cpus boot=0
+case_ "--cpus: boot vCPUs must be 1 to 65535, not 0" --kernel "$K" --cpus boot=0
 case_ "--cpus: boot=4000 is more than this host allows" --kernel "$K" --cpus boot=4000
 case_ "--cpus: invalid boot='two'" --kernel "$K" --cpus boot=two
 case_ "unknown option '--frobnicate'" --kernel "$K" --frobnicate

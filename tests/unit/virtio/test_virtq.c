@@ -856,50 +856,6 @@ static void test_unpop_gives_the_chain_back(void **state)
 	assert_false(q.broken);
 }
 
-static void test_iov_slice(void **state)
-{
-	uint8_t a[10], b[0], c[6];
-	const struct iovec iov[3] = { { a, sizeof(a) }, { b, 0 }, { c, sizeof(c) } };
-	struct iovec out[3];
-
-	(void)state;
-	/* From the start: everything. */
-	assert_int_equal(virtq_iov_slice(iov, 3, 0, out, 3), 3);
-	assert_ptr_equal(out[0].iov_base, a);
-	/* Inside the first segment. */
-	assert_int_equal(virtq_iov_slice(iov, 3, 4, out, 3), 3);
-	assert_ptr_equal(out[0].iov_base, a + 4);
-	assert_int_equal(out[0].iov_len, 6);
-	assert_int_equal(out[2].iov_len, 6);
-	/* Exactly at a boundary: the empty segment is skipped, then c. */
-	assert_int_equal(virtq_iov_slice(iov, 3, 10, out, 3), 1);
-	assert_ptr_equal(out[0].iov_base, c);
-	assert_int_equal(virtq_iov_slice(iov, 3, 12, out, 3), 1);
-	assert_ptr_equal(out[0].iov_base, c + 2);
-	assert_int_equal(out[0].iov_len, 4);
-	/* The very end: nothing left; beyond it: an error. */
-	assert_int_equal(virtq_iov_slice(iov, 3, 16, out, 3), 0);
-	assert_int_equal(virtq_iov_slice(iov, 3, 17, out, 3), -EINVAL);
-	assert_int_equal(virtq_iov_slice(iov, 0, 0, out, 3), 0);
-	/* Too little room for the pieces. */
-	assert_int_equal(virtq_iov_slice(iov, 3, 0, out, 2), -EINVAL);
-}
-
-static void test_iov_to_buf(void **state)
-{
-	uint8_t a[4] = "abcd", c[3] = "efg", buf[8];
-	const struct iovec iov[3] = { { a, sizeof(a) }, { NULL, 0 }, { c, sizeof(c) } };
-
-	(void)state;
-	memset(buf, 0, sizeof(buf));
-	assert_int_equal(virtq_iov_to_buf(iov, 3, 2, buf, sizeof(buf)), 5);
-	assert_memory_equal(buf, "cdefg", 5);
-	assert_int_equal(virtq_iov_to_buf(iov, 3, 0, buf, 3), 3);
-	assert_memory_equal(buf, "abc", 3);
-	assert_int_equal(virtq_iov_to_buf(iov, 3, 7, buf, 4), 0);
-	assert_int_equal(virtq_iov_to_buf(iov, 3, 9, buf, 4), 0);
-}
-
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup(fn, queue_setup)
@@ -943,8 +899,6 @@ int main(void)
 		T(test_avail_idx_backwards),
 		T(test_broken_queue_recovers_after_reset),
 		T(test_unpop_gives_the_chain_back),
-		T(test_iov_slice),
-		T(test_iov_to_buf),
 	};
 #undef T
 
