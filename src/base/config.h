@@ -10,6 +10,7 @@
 #define PHYLLO_BASE_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Cloud Hypervisor's ConsoleOutputMode: Off, Null, Tty, File, Pty, Socket. */

@@ -45,9 +45,31 @@ static int commit(struct irq_routing *r)
 	return ret;
 }
 
+static int kvm_set_level(struct irq_chip *c, uint32_t gsi, int level)
+{
+	struct irq_routing *r = (struct irq_routing *)c;
+	struct kvm_irq_level l = { .irq = gsi, .level = (uint32_t)level };
+
+	return ioctl(r->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+static int kvm_msi_alloc(struct irq_chip *c);
+static int kvm_msi_route(struct irq_chip *c, uint32_t gsi, uint64_t addr, uint32_t data);
+static int kvm_irqfd_create(struct irq_chip *c, uint32_t gsi);
+static void kvm_irqfd_destroy(struct irq_chip *c, int fd, uint32_t gsi);
+
+static const struct irq_chip_ops kvm_chip_ops = {
+	.set_level = kvm_set_level,
+	.msi_alloc = kvm_msi_alloc,
+	.msi_route = kvm_msi_route,
+	.irqfd_create = kvm_irqfd_create,
+	.irqfd_destroy = kvm_irqfd_destroy,
+};
+
 int irq_routing_init(struct irq_routing *r, int vm_fd)
 {
 	memset(r, 0, sizeof(*r));
+	r->chip.ops = &kvm_chip_ops;
 	r->vm_fd = vm_fd;
 	pthread_mutex_init(&r->lock, NULL);
 	for (uint32_t gsi = 0; gsi < IRQ_NR_LEGACY_GSI; gsi++) {
@@ -66,8 +88,9 @@ void irq_routing_free(struct irq_routing *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
-int irq_alloc_msi_gsi(struct irq_routing *r)
+static int kvm_msi_alloc(struct irq_chip *c)
 {
+	struct irq_routing *r = (struct irq_routing *)c;
 	int gsi;
 
 	pthread_mutex_lock(&r->lock);
@@ -86,8 +109,9 @@ int irq_alloc_msi_gsi(struct irq_routing *r)
 	return gsi;
 }
 
-int irq_set_msi(struct irq_routing *r, uint32_t gsi, uint64_t addr, uint32_t data)
+static int kvm_msi_route(struct irq_chip *c, uint32_t gsi, uint64_t addr, uint32_t data)
 {
+	struct irq_routing *r = (struct irq_routing *)c;
 	int ret = -ENOENT;
 
 	pthread_mutex_lock(&r->lock);
@@ -111,8 +135,9 @@ int irq_set_msi(struct irq_routing *r, uint32_t gsi, uint64_t addr, uint32_t dat
 	return ret;
 }
 
-int irq_irqfd_create(struct irq_routing *r, uint32_t gsi)
+static int kvm_irqfd_create(struct irq_chip *c, uint32_t gsi)
 {
+	struct irq_routing *r = (struct irq_routing *)c;
 	struct kvm_irqfd irqfd = { .gsi = gsi };
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
@@ -128,8 +153,9 @@ int irq_irqfd_create(struct irq_routing *r, uint32_t gsi)
 	return fd;
 }
 
-void irq_irqfd_destroy(struct irq_routing *r, int fd, uint32_t gsi)
+static void kvm_irqfd_destroy(struct irq_chip *c, int fd, uint32_t gsi)
 {
+	struct irq_routing *r = (struct irq_routing *)c;
 	struct kvm_irqfd irqfd = { .fd = (uint32_t)fd, .gsi = gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN };
 
 	if (fd < 0)

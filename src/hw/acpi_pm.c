@@ -9,9 +9,9 @@
 #include <stdlib.h>
 
 #include "arch/x86/layout.h"
-#include "hw/bus.h"
+#include "dev/bus.h"
 #include "base/log.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define SLP_EN 0x20
 #define SLP_TYP(v) (((v) >> 2) & 0x7)
@@ -26,14 +26,14 @@ static void acpi_pm_read(void *opaque, uint64_t off, void *data, unsigned int si
 
 static void acpi_pm_write(void *opaque, uint64_t off, const void *data, unsigned int size)
 {
-	struct vm *vm = opaque;
+	struct dev_ctx *c = opaque;
 	uint8_t v = (uint8_t)bus_data_get(data, size);
 
 	switch (ACPI_SLEEP_CTL_PORT + off) {
 	case ACPI_SLEEP_CTL_PORT:
 		if ((v & SLP_EN) && SLP_TYP(v) == SLP_TYP_S5) {
 			pr_info("guest powered off (ACPI S5)");
-			vm_request_exit(vm, VM_EXIT_POWEROFF);
+			dev_request_exit(c, VM_EXIT_POWEROFF);
 		} else if (v & SLP_EN) {
 			pr_warn("guest asked for sleep state S%u, which is not supported",
 				SLP_TYP(v));
@@ -42,7 +42,7 @@ static void acpi_pm_write(void *opaque, uint64_t off, const void *data, unsigned
 	case ACPI_RESET_PORT:
 		if (v == ACPI_RESET_VALUE) {
 			pr_info("guest reset (ACPI reset register)");
-			vm_request_exit(vm, VM_EXIT_REBOOT);
+			dev_request_exit(c, VM_EXIT_REBOOT);
 		}
 		break;
 	default: /* writes to the status register clear nothing we keep */
@@ -55,21 +55,28 @@ static const struct bus_dev_ops acpi_pm_bus_ops = {
 	.write = acpi_pm_write,
 };
 
-static int acpi_pm_create(struct vm *vm, void **state, char *err, size_t errlen)
+/* Its state is the context itself: the registers keep nothing. */
+static int acpi_pm_realize(struct dev_ctx *c, const void *slice, unsigned int index, void **state,
+			   char *err, size_t errlen)
 {
+	int ret;
+
 	_Static_assert(ACPI_SLEEP_STS_PORT == ACPI_SLEEP_CTL_PORT + 1 &&
 		       ACPI_RESET_PORT == ACPI_SLEEP_CTL_PORT + 2, "contiguous ports");
-	*state = NULL;
-	return bus_register(&vm->pio, ACPI_SLEEP_CTL_PORT, 3, "acpi-pm", &acpi_pm_bus_ops, vm);
+	ret = bus_register(c->pio, ACPI_SLEEP_CTL_PORT, 3, "acpi-pm", &acpi_pm_bus_ops, c);
+	*state = ret < 0 ? NULL : c;
+	return ret;
 }
 
-static void acpi_pm_destroy(void *state)
+static void acpi_pm_unrealize(void *state)
 {
-	(void)state;
+	struct dev_ctx *c = state;
+
+	bus_unregister(c->pio, ACPI_SLEEP_CTL_PORT);
 }
 
-const struct device_ops acpi_pm_device = {
+const struct dev_ops acpi_pm_device = {
 	.name = "acpi-pm",
-	.create = acpi_pm_create,
-	.destroy = acpi_pm_destroy,
+	.realize = acpi_pm_realize,
+	.unrealize = acpi_pm_unrealize,
 };

@@ -6,7 +6,7 @@
  * 12- or 24-hour form as status register B asks. The guest may set the
  * clock: we keep the difference to the host's time, so `hwclock -w` then
  * `hwclock -r` agree, and time keeps running. The other 114 bytes are RAM
- * that belongs to struct vm_host, so it survives a guest reboot as
+ * that belongs to struct dev_host, so it survives a guest reboot as
  * battery-backed CMOS does (firmware and tests keep state there).
  * Periodic and alarm interrupts are not modeled: Linux keeps time with
  * kvmclock and the LAPIC timer.
@@ -23,10 +23,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "hw/bus.h"
-#include "hw/devstate.h"
+#include "dev/bus.h"
+#include "dev/devstate.h"
 #include "base/log.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define CMOS_INDEX 0x70
 #define RTC_SECONDS 0x00
@@ -59,8 +59,9 @@
 #define REG_D_VRT 0x80
 
 struct cmos {
+	struct bus *pio;
 	pthread_mutex_t lock;
-	uint8_t *ram; /* 128 bytes, owned by vm_host */
+	uint8_t *ram; /* 128 bytes, owned by dev_host */
 	uint8_t index;
 	time_t offset; /* guest time minus host time, from guest writes */
 };
@@ -244,21 +245,23 @@ static const struct bus_dev_ops cmos_bus_ops = {
 	.write = cmos_write,
 };
 
-static int cmos_create(struct vm *vm, void **state, char *err, size_t errlen)
+static int cmos_realize(struct dev_ctx *ctx, const void *slice, unsigned int index, void **state,
+			char *err, size_t errlen)
 {
 	struct cmos *c = calloc(1, sizeof(*c));
 	int ret;
 
 	if (!c)
 		return -ENOMEM;
-	c->ram = vm->host->cmos_ram;
+	c->pio = ctx->pio;
+	c->ram = ctx->host->cmos_ram;
 	if (c->ram[RTC_REG_A] == 0) {
 		/* First power-on: 32.768 kHz time base, 24-hour BCD. */
 		c->ram[RTC_REG_A] = 0x26;
 		c->ram[RTC_REG_B] = REG_B_24H;
 	}
 	pthread_mutex_init(&c->lock, NULL);
-	ret = bus_register(&vm->pio, CMOS_INDEX, 2, "cmos", &cmos_bus_ops, c);
+	ret = bus_register(ctx->pio, CMOS_INDEX, 2, "cmos", &cmos_bus_ops, c);
 	if (ret < 0) {
 		pthread_mutex_destroy(&c->lock);
 		free(c);
@@ -272,14 +275,15 @@ static void cmos_destroy(void *state)
 {
 	struct cmos *c = state;
 
+	bus_unregister(c->pio, CMOS_INDEX);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
-const struct device_ops cmos_device = {
+const struct dev_ops cmos_device = {
 	.name = "cmos",
-	.create = cmos_create,
-	.destroy = cmos_destroy,
+	.realize = cmos_realize,
+	.unrealize = cmos_destroy,
 	.save = cmos_save,
 	.load = cmos_load,
 };

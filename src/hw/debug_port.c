@@ -16,14 +16,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "hw/bus.h"
+#include "dev/bus.h"
 #include "base/log.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define DEBUG_PORT 0x80
 
 struct debug_port {
-	struct vm *vm;
+	const struct dev_host *host;
+	struct bus *pio;
 	_Atomic uint8_t seen[256 / 8];
 };
 
@@ -47,8 +48,8 @@ static void debug_port_write(void *opaque, uint64_t off, const void *data, unsig
 	if (atomic_fetch_or(&d->seen[code >> 3], bit) & bit)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	secs = (double)(now.tv_sec - d->vm->host->start.tv_sec) +
-	       (double)(now.tv_nsec - d->vm->host->start.tv_nsec) / 1e9;
+	secs = (double)(now.tv_sec - d->host->start.tv_sec) +
+	       (double)(now.tv_nsec - d->host->start.tv_nsec) / 1e9;
 	pr_info("debug port: %s code 0x%02x at %.6f s", stage_name(code), code, secs);
 }
 
@@ -56,15 +57,17 @@ static const struct bus_dev_ops debug_port_bus_ops = {
 	.write = debug_port_write,
 };
 
-static int debug_port_create(struct vm *vm, void **state, char *err, size_t errlen)
+static int debug_port_realize(struct dev_ctx *c, const void *slice, unsigned int index,
+			      void **state, char *err, size_t errlen)
 {
 	struct debug_port *d = calloc(1, sizeof(*d));
 	int ret;
 
 	if (!d)
 		return -ENOMEM;
-	d->vm = vm;
-	ret = bus_register(&vm->pio, DEBUG_PORT, 1, "debug-port", &debug_port_bus_ops, d);
+	d->host = c->host;
+	d->pio = c->pio;
+	ret = bus_register(c->pio, DEBUG_PORT, 1, "debug-port", &debug_port_bus_ops, d);
 	if (ret < 0) {
 		free(d);
 		return ret;
@@ -73,8 +76,16 @@ static int debug_port_create(struct vm *vm, void **state, char *err, size_t errl
 	return 0;
 }
 
-const struct device_ops debug_port_device = {
+static void debug_port_unrealize(void *state)
+{
+	struct debug_port *d = state;
+
+	bus_unregister(d->pio, DEBUG_PORT);
+	free(d);
+}
+
+const struct dev_ops debug_port_device = {
 	.name = "debug-port",
-	.create = debug_port_create,
-	.destroy = free,
+	.realize = debug_port_realize,
+	.unrealize = debug_port_unrealize,
 };

@@ -20,14 +20,14 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
-#include "hw/bus.h"
-#include "hw/devstate.h"
-#include "hw/ged.h"
+#include "dev/bus.h"
+#include "dev/devstate.h"
 #include "base/log.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 struct ged {
-	struct vm *vm;
+	struct irq_chip *irq;
+	struct bus *mmio;
 	pthread_mutex_t lock;
 	uint32_t pending;
 };
@@ -59,21 +59,23 @@ static const struct bus_dev_ops ged_bus_ops = {
 	.write = ged_write,
 };
 
-int ged_raise(void *state, uint32_t event)
+/* Signal event bits (ACPI_GED_EVENT_*) to the guest. */
+static int ged_raise(struct ged *g, uint32_t event)
 {
-	struct ged *g = state;
-	int ret;
-
-	if (!g)
-		return -ENODEV;
 	pthread_mutex_lock(&g->lock);
 	g->pending |= event;
 	pthread_mutex_unlock(&g->lock);
 	/* An edge: the IOAPIC latches the rising edge. */
-	ret = vm_irq_line(g->vm, GED_GSI, 1);
-	if (ret == 0)
-		ret = vm_irq_line(g->vm, GED_GSI, 0);
-	return ret;
+	return irq_pulse(g->irq, GED_GSI);
+}
+
+static int ged_platform_event(void *state, enum platform_event ev)
+{
+	switch (ev) {
+	case PLATFORM_POWER_BUTTON:
+		return ged_raise(state, ACPI_GED_EVENT_POWER_BUTTON);
+	}
+	return -ENOTSUP;
 }
 
 #define GED_STATE_KIND "GED "
@@ -113,7 +115,8 @@ static int ged_load(void *state, const struct snap_reader *r, char *err, size_t 
 	return 0;
 }
 
-static int ged_create(struct vm *vm, void **state, char *err, size_t errlen)
+static int ged_realize(struct dev_ctx *c, const void *slice, unsigned int index, void **state,
+		       char *err, size_t errlen)
 {
 	struct ged *g = calloc(1, sizeof(*g));
 	int ret;
@@ -123,9 +126,10 @@ static int ged_create(struct vm *vm, void **state, char *err, size_t errlen)
 	*state = NULL;
 	if (!g)
 		return -ENOMEM;
-	g->vm = vm;
+	g->irq = c->irq;
+	g->mmio = c->mmio;
 	pthread_mutex_init(&g->lock, NULL);
-	ret = bus_register(&vm->mmio, GED_MMIO_ADDR, ACPI_GED_REG_SIZE, "ged", &ged_bus_ops, g);
+	ret = bus_register(c->mmio, GED_MMIO_ADDR, ACPI_GED_REG_SIZE, "ged", &ged_bus_ops, g);
 	if (ret < 0) {
 		pthread_mutex_destroy(&g->lock);
 		free(g);
@@ -141,14 +145,16 @@ static void ged_destroy(void *state)
 
 	if (!g)
 		return;
+	bus_unregister(g->mmio, GED_MMIO_ADDR);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
 
-const struct device_ops ged_device = {
+const struct dev_ops ged_device = {
 	.name = "ged",
-	.create = ged_create,
-	.destroy = ged_destroy,
+	.realize = ged_realize,
+	.unrealize = ged_destroy,
 	.save = ged_save,
 	.load = ged_load,
+	.platform_event = ged_platform_event,
 };

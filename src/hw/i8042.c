@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/bus.h"
-#include "hw/devstate.h"
+#include "dev/bus.h"
+#include "dev/devstate.h"
 #include "base/log.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define I8042_DATA 0x60
 #define I8042_CMD 0x64
@@ -40,7 +40,7 @@
 #define CMD_RESET 0xfe
 
 struct i8042 {
-	struct vm *vm;
+	struct dev_ctx *ctx;
 	pthread_mutex_t lock;
 	uint8_t ctr;        /* controller command byte */
 	uint8_t status;
@@ -106,7 +106,7 @@ static void i8042_write(void *opaque, uint64_t off, const void *data, unsigned i
 	}
 	pthread_mutex_unlock(&k->lock);
 	if (reset)
-		vm_request_exit(k->vm, VM_EXIT_REBOOT);
+		dev_request_exit(k->ctx, VM_EXIT_REBOOT);
 }
 
 #define I8042_STATE_KIND "KBDC"
@@ -162,20 +162,21 @@ static const struct bus_dev_ops i8042_bus_ops = {
 	.write = i8042_write,
 };
 
-static int i8042_create(struct vm *vm, void **state, char *err, size_t errlen)
+static int i8042_realize(struct dev_ctx *c, const void *slice, unsigned int index, void **state,
+			 char *err, size_t errlen)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 	int ret;
 
 	if (!k)
 		return -ENOMEM;
-	k->vm = vm;
+	k->ctx = c;
 	k->status = STATUS_SYS;
 	k->ctr = 0x30; /* keyboard and mouse interfaces disabled, no IRQs */
 	pthread_mutex_init(&k->lock, NULL);
 	/* 0x61, the PIT's speaker port inside this range, never reaches us:
 	 * KVM's in-kernel PIT claims it first. */
-	ret = bus_register(&vm->pio, I8042_DATA, I8042_CMD - I8042_DATA + 1, "i8042",
+	ret = bus_register(c->pio, I8042_DATA, I8042_CMD - I8042_DATA + 1, "i8042",
 			   &i8042_bus_ops, k);
 	if (ret < 0) {
 		pthread_mutex_destroy(&k->lock);
@@ -190,14 +191,15 @@ static void i8042_destroy(void *state)
 {
 	struct i8042 *k = state;
 
+	bus_unregister(k->ctx->pio, I8042_DATA);
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
 
-const struct device_ops i8042_device = {
+const struct dev_ops i8042_device = {
 	.name = "i8042",
-	.create = i8042_create,
-	.destroy = i8042_destroy,
+	.realize = i8042_realize,
+	.unrealize = i8042_destroy,
 	.save = i8042_save,
 	.load = i8042_load,
 };

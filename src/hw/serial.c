@@ -27,11 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/bus.h"
-#include "hw/devstate.h"
+#include "dev/bus.h"
+#include "dev/devstate.h"
 #include "base/log.h"
 #include "base/chardev.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define COM1_BASE 0x3f8
 #define COM1_IRQ 4
@@ -71,7 +71,8 @@
 #define MSR_DCD 0x80
 
 struct serial {
-	struct vm *vm;
+	struct irq_chip *irq;
+	struct bus *pio;
 	struct chardev *chr; /* NULL for --serial null: output discarded */
 	pthread_mutex_t lock;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
@@ -111,7 +112,7 @@ static void serial_update_irq(struct serial *s)
 
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		vm_irq_line(s->vm, COM1_IRQ, level);
+		irq_set_level(s->irq, COM1_IRQ, level);
 	}
 }
 
@@ -291,24 +292,34 @@ static void serial_input_ready(void *opaque)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static int serial_create(struct vm *vm, void **state, char *err, size_t errlen)
+/* One COM1 unless --serial off; it reads cfg->serial. */
+static unsigned int serial_instances(const struct vm_config *cfg, const void *slices[],
+				     unsigned int max)
+{
+	if (cfg->serial.mode == CONSOLE_OFF || !max)
+		return 0;
+	slices[0] = &cfg->serial;
+	return 1;
+}
+
+static int serial_realize(struct dev_ctx *c, const void *slice, unsigned int index, void **state,
+			  char *err, size_t errlen)
 {
 	struct serial *s;
 	int ret;
 
 	*state = NULL;
-	if (vm->cfg->serial.mode == CONSOLE_OFF)
-		return 0;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->vm = vm;
-	s->chr = vm->host->serial;
+	s->irq = c->irq;
+	s->pio = c->pio;
+	s->chr = c->host->serial;
 	s->mcr = MCR_OUT2;
 	s->dll = 0x0c; /* 9600 baud, as firmware leaves it */
 	s->lcr = 0x03; /* 8N1 */
 	pthread_mutex_init(&s->lock, NULL);
-	ret = bus_register(&vm->pio, COM1_BASE, 8, "serial", &serial_bus_ops, s);
+	ret = bus_register(c->pio, COM1_BASE, 8, "serial", &serial_bus_ops, s);
 	if (ret < 0) {
 		pthread_mutex_destroy(&s->lock);
 		free(s);
@@ -326,6 +337,7 @@ static void serial_destroy(void *state)
 
 	if (!s)
 		return;
+	bus_unregister(s->pio, COM1_BASE);
 	if (s->chr)
 		chardev_set_notify(s->chr, NULL, NULL);
 	serial_flush(s);
@@ -333,10 +345,11 @@ static void serial_destroy(void *state)
 	free(s);
 }
 
-const struct device_ops serial_device = {
+const struct dev_ops serial_device = {
 	.name = "serial",
-	.create = serial_create,
-	.destroy = serial_destroy,
+	.instances = serial_instances,
+	.realize = serial_realize,
+	.unrealize = serial_destroy,
 	.save = serial_save,
 	.load = serial_load,
 };

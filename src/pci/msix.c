@@ -19,7 +19,7 @@
 #define MSIX_CTRL_MASKALL 0x4000
 #define MSIX_VECTOR_MASKED 0x1
 
-int msix_init(struct msix *m, struct pci_device *dev, struct irq_routing *irq, uint16_t nr,
+int msix_init(struct msix *m, struct pci_device *dev, struct irq_chip *irq, uint16_t nr,
 	      int bar, uint32_t table_off, uint32_t pba_off)
 {
 	int cap;
@@ -40,7 +40,7 @@ int msix_init(struct msix *m, struct pci_device *dev, struct irq_routing *irq, u
 	pci_cfg_set32(dev, (uint32_t)cap + 4, table_off | (uint32_t)bar);
 	pci_cfg_set32(dev, (uint32_t)cap + 8, pba_off | (uint32_t)bar);
 	for (unsigned int i = 0; i < nr; i++) {
-		int gsi = irq_alloc_msi_gsi(irq);
+		int gsi = irq_msi_alloc(irq);
 
 		m->vec[i].ctrl = MSIX_VECTOR_MASKED;
 		m->vec[i].irqfd = -1;
@@ -83,7 +83,7 @@ static void msix_update(struct msix *m)
 
 		if (vector_masked(m, i))
 			continue;
-		irq_set_msi(m->irq, (uint32_t)v->gsi,
+		irq_msi_route(m->irq, (uint32_t)v->gsi,
 			    (uint64_t)v->addr_hi << 32 | v->addr_lo, v->data);
 		if (m->pba & (1ull << i)) {
 			m->pba &= ~(1ull << i);

@@ -27,7 +27,7 @@ struct msix_vector {
 
 struct msix {
 	struct pci_device *dev;
-	struct irq_routing *irq;
+	struct irq_chip *irq;
 	pthread_mutex_t lock;
 	uint16_t nr;
 	int cap; /* config space offset of the capability */
@@ -53,7 +53,7 @@ struct msix_state {
 _Static_assert(sizeof(struct msix_state) == 16 + 16 * MSIX_MAX_VECTORS, "msix_state layout");
 
 /* Add the capability; the table and PBA live in bar at table_off/pba_off. */
-int msix_init(struct msix *m, struct pci_device *dev, struct irq_routing *irq, uint16_t nr,
+int msix_init(struct msix *m, struct pci_device *dev, struct irq_chip *irq, uint16_t nr,
 	      int bar, uint32_t table_off, uint32_t pba_off);
 void msix_free(struct msix *m);
 /* BAR accesses within the table (off relative to the table) and the PBA. */

@@ -344,3 +344,19 @@ int pci_root_add_device(struct pci_root *root, struct pci_device *dev)
 	pthread_mutex_unlock(&root->lock);
 	return slot;
 }
+
+void pci_root_remove_device(struct pci_root *root, struct pci_device *dev)
+{
+	unsigned int slot = dev->devfn >> 3;
+
+	if (!root || slot >= PCI_MAX_DEVICES || root->devs[slot] != dev)
+		return;
+	pthread_mutex_lock(&root->lock);
+	root->devs[slot] = NULL;
+	for (int i = 0; i < PCI_NUM_BARS; i++) {
+		if (dev->bars[i].registered)
+			bus_unregister(root->mmio, dev->bars[i].addr);
+		dev->bars[i].registered = false;
+	}
+	pthread_mutex_unlock(&root->lock);
+}

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hw/bus.h"
+#include "dev/bus.h"
 
 #define PCI_CFG_SIZE 4096
 #define PCI_MAX_DEVICES 32 /* one function per slot on bus 0 */
@@ -117,6 +117,9 @@ int pci_device_add_bar(struct pci_device *dev, int bar, uint64_t size, bool mem6
 int pci_device_add_cap(struct pci_device *dev, uint8_t id, uint8_t len);
 /* Put the device on the bus in the first free slot, place and map its BARs. */
 int pci_root_add_device(struct pci_root *root, struct pci_device *dev);
+/* Take it off the bus again (config space reads all ones, BARs unmapped);
+ * its slot may be reused. The BAR addresses are not handed out again. */
+void pci_root_remove_device(struct pci_root *root, struct pci_device *dev);
 
 /* Config space access by (devfn, offset), as the 0xCFC and ECAM paths use. */
 void pci_config_read(struct pci_root *root, uint8_t devfn, uint32_t offset, void *data,

@@ -31,7 +31,7 @@
 #include "virtio/blk_queues.h"
 #include "virtio/virtio_pci.h"
 #include "base/loop.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define VIRTIO_BLK_F_SIZE_MAX 1
 #define VIRTIO_BLK_F_SEG_MAX 2
@@ -68,11 +68,11 @@ _Static_assert(sizeof(struct virtio_blk_config) == 60, "virtio_blk_config layout
 _Static_assert(VIRTIO_PCI_MAX_QUEUES <= BLK_QUEUES_MAX_QUEUES, "queue indices fit blk_queues");
 
 struct virtio_blk {
+	struct virtio_pci *vp; /* first: virtio_dev_load */
 	struct blk *image;
-	struct vm *vm;
+	struct dev_ctx *ctx;
 	struct blk_queues q;
 	const struct disk_config *cfg;
-	struct virtio_pci *vp;
 	struct virtio_dev_ops ops;
 	char name[24];
 	struct virtio_blk_config config;
@@ -176,7 +176,7 @@ static void blk_uring_setup(struct virtio_blk *b)
 	efd = blk_queues_eventfd(&b->q);
 	if (efd < 0)
 		return;
-	if (loop_add(b->vm->host->loop, efd, EPOLLIN, blk_on_uring, b) < 0) {
+	if (loop_add(b->ctx->host->loop, efd, EPOLLIN, blk_on_uring, b) < 0) {
 		pr_info("%s: cannot watch the io_uring: synchronous I/O", b->name);
 		blk_queues_fini(&b->q);
 		blk_queues_init(&b->q, b->image, b->name, b->cfg->serial, &blk_hooks, b, false);
@@ -190,7 +190,7 @@ static void blk_uring_teardown(struct virtio_blk *b)
 	int efd = blk_queues_eventfd(&b->q);
 
 	if (efd >= 0)
-		loop_del(b->vm->host->loop, efd);
+		loop_del(b->ctx->host->loop, efd);
 	blk_queues_fini(&b->q); /* drains first */
 }
 
@@ -213,9 +213,10 @@ static void blk_config_write(void *opaque, uint32_t off, const void *data, unsig
 	(void)size;
 }
 
-static int virtio_blk_add(struct vm *vm, const struct disk_config *d, unsigned int index,
-			  struct virtio_blk **out, char *err, size_t errlen)
+static int virtio_blk_realize(struct dev_ctx *c, const void *slice, unsigned int index,
+			      void **state, char *err, size_t errlen)
 {
+	const struct disk_config *d = slice;
 	struct blk_open_opts o = { .readonly = d->readonly, .direct = d->direct,
 				   .format = d->image_type };
 	struct virtio_blk *b = calloc(1, sizeof(*b));
@@ -225,7 +226,7 @@ static int virtio_blk_add(struct vm *vm, const struct disk_config *d, unsigned i
 	if (!b)
 		return -ENOMEM;
 	b->cfg = d;
-	b->vm = vm;
+	b->ctx = c;
 	snprintf(b->name, sizeof(b->name), "virtio-blk%u", index);
 	ret = blk_open(d->path, &o, &b->image, why, sizeof(why));
 	if (ret < 0) {
@@ -261,104 +262,61 @@ static int virtio_blk_add(struct vm *vm, const struct disk_config *d, unsigned i
 		.reset = blk_reset,
 	};
 	blk_uring_setup(b);
-	ret = virtio_pci_create(vm, &b->ops, b, &b->vp);
+	ret = virtio_pci_create(c, &b->ops, b, &b->vp);
 	if (ret < 0) {
 		blk_uring_teardown(b);
 		blk_close(b->image);
 		free(b);
 		return ret;
 	}
-	*out = b;
+	*state = b;
 	return 0;
 }
 
-static void virtio_blk_free(struct virtio_blk *b)
+static void virtio_blk_free(void *state)
 {
+	struct virtio_blk *b = state;
+
 	blk_uring_teardown(b);
 	virtio_pci_destroy(b->vp);
 	blk_close(b->image);
 	free(b);
 }
 
-/* All --disk devices, as one entry in the VM's device list. */
-struct virtio_blk_set {
-	unsigned int nr;
-	struct virtio_blk *disks[VM_MAX_DISKS];
-};
-
-static int blk_set_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+/* One device per --disk, each reading its cfg->disks[i]. */
+static unsigned int blk_instances(const struct vm_config *cfg, const void *slices[],
+				  unsigned int max)
 {
-	struct virtio_blk_set *set = state;
+	unsigned int n = cfg->nr_disks < max ? cfg->nr_disks : max;
 
-	for (unsigned int i = 0; i < set->nr; i++) {
-		struct virtio_blk *b = set->disks[i];
-		int ret = blk_quiesce(b, BLK_DRAIN_TIMEOUT_MS, err, errlen);
+	for (unsigned int i = 0; i < n; i++)
+		slices[i] = &cfg->disks[i];
+	return n;
+}
 
-		/* What the guest saw completed is on disk before the state says so. */
-		if (ret == 0 && !blk_is_readonly(b->image)) {
-			ret = blk_flush(b->image);
-			if (ret < 0)
-				errbuf_set(err, errlen, "%s: flushing '%s': %s", b->name, b->cfg->path,
-					   strerror(-ret));
-		}
-		if (ret == 0)
-			ret = virtio_pci_save(b->vp, w, err, errlen);
-		blk_signal_all(b);
+static int blk_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct virtio_blk *b = state;
+	int ret = blk_quiesce(b, BLK_DRAIN_TIMEOUT_MS, err, errlen);
+
+	/* What the guest saw completed is on disk before the state says so. */
+	if (ret == 0 && !blk_is_readonly(b->image)) {
+		ret = blk_flush(b->image);
 		if (ret < 0)
-			return ret;
+			errbuf_set(err, errlen, "%s: flushing '%s': %s", b->name, b->cfg->path,
+				   strerror(-ret));
 	}
-	return 0;
+	if (ret == 0)
+		ret = virtio_pci_save(b->vp, w, err, errlen);
+	blk_signal_all(b);
+	return ret;
 }
 
-static int blk_set_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
-{
-	struct virtio_blk_set *set = state;
-
-	for (unsigned int i = 0; i < set->nr; i++) {
-		int ret = virtio_pci_load(set->disks[i]->vp, r, err, errlen);
-
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-static void blk_set_destroy(void *state)
-{
-	struct virtio_blk_set *set = state;
-
-	for (unsigned int i = 0; i < set->nr; i++)
-		virtio_blk_free(set->disks[i]);
-	free(set);
-}
-
-static int blk_set_create(struct vm *vm, void **state, char *err, size_t errlen)
-{
-	struct virtio_blk_set *set;
-
-	*state = NULL;
-	if (!vm->cfg->nr_disks)
-		return 0;
-	set = calloc(1, sizeof(*set));
-	if (!set)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < vm->cfg->nr_disks; i++) {
-		int ret = virtio_blk_add(vm, &vm->cfg->disks[i], i, &set->disks[i], err, errlen);
-
-		if (ret < 0) {
-			blk_set_destroy(set);
-			return ret;
-		}
-		set->nr++;
-	}
-	*state = set;
-	return 0;
-}
-
-const struct device_ops virtio_blk_device = {
+const struct dev_ops virtio_blk_device = {
 	.name = "virtio-blk",
-	.create = blk_set_create,
-	.destroy = blk_set_destroy,
-	.save = blk_set_save,
-	.load = blk_set_load,
+	.instances = blk_instances,
+	.realize = virtio_blk_realize,
+	.unrealize = virtio_blk_free,
+	.save = blk_save,
+	.load = virtio_dev_load,
 };

@@ -23,7 +23,7 @@
 #include "base/log.h"
 #include "virtio/virtio_pci.h"
 #include "base/chardev.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define CONSOLE_QUEUE_SIZE 128
 #define RX_QUEUE 0
@@ -40,8 +40,8 @@ struct virtio_console_config {
 } __attribute__((packed));
 
 struct virtio_console {
-	struct chardev *chr; /* NULL for --console null */
-	struct virtio_pci *vp;
+	struct virtio_pci *vp; /* first: virtio_dev_save/load */
+	struct chardev *chr;   /* NULL for --console null */
 	struct virtio_console_config config;
 	struct virtq_elem elem;
 	uint8_t buf[4096];
@@ -132,22 +132,29 @@ static const struct virtio_dev_ops console_ops = {
 	.queue_notify = console_queue_notify,
 };
 
-static int console_create(struct vm *vm, void **state, char *err, size_t errlen)
+/* One device with --console, reading cfg->console. */
+static unsigned int console_instances(const struct vm_config *cfg, const void *slices[],
+				      unsigned int max)
+{
+	if (cfg->console.mode == CONSOLE_OFF || !max)
+		return 0;
+	slices[0] = &cfg->console;
+	return 1;
+}
+
+static int console_realize(struct dev_ctx *ctx, const void *slice, unsigned int index,
+			   void **state, char *err, size_t errlen)
 {
 	struct virtio_console *c;
 	int ret;
 
-	(void)err;
-	(void)errlen;
 	*state = NULL;
-	if (vm->cfg->console.mode == CONSOLE_OFF)
-		return 0;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->chr = vm->host->console;
+	c->chr = ctx->host->console;
 	c->config.max_nr_ports = 1;
-	ret = virtio_pci_create(vm, &console_ops, c, &c->vp);
+	ret = virtio_pci_create(ctx, &console_ops, c, &c->vp);
 	if (ret < 0) {
 		free(c);
 		return ret;
@@ -156,20 +163,6 @@ static int console_create(struct vm *vm, void **state, char *err, size_t errlen)
 		chardev_set_notify(c->chr, console_input_ready, c);
 	*state = c;
 	return 0;
-}
-
-static int console_save(void *state, struct snap_writer *w, char *err, size_t errlen)
-{
-	struct virtio_console *c = state;
-
-	return virtio_pci_save(c->vp, w, err, errlen);
-}
-
-static int console_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
-{
-	struct virtio_console *c = state;
-
-	return virtio_pci_load(c->vp, r, err, errlen);
 }
 
 static void console_destroy(void *state)
@@ -182,10 +175,11 @@ static void console_destroy(void *state)
 	free(c);
 }
 
-const struct device_ops virtio_console_device = {
+const struct dev_ops virtio_console_device = {
 	.name = "virtio-console",
-	.create = console_create,
-	.destroy = console_destroy,
-	.save = console_save,
-	.load = console_load,
+	.instances = console_instances,
+	.realize = console_realize,
+	.unrealize = console_destroy,
+	.save = virtio_dev_save,
+	.load = virtio_dev_load,
 };

@@ -62,13 +62,13 @@
 
 #include <linux/if_tun.h>
 
-#include "hw/devstate.h"
+#include "dev/devstate.h"
 #include "base/log.h"
 #include "net/slirp.h"
 #include "net/tap.h"
 #include "virtio/net_queues.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define NET_QUEUE_SIZE 256
 #define PCI_CLASS_NETWORK_ETHERNET 0x020000
@@ -434,14 +434,15 @@ static void virtio_net_free(struct virtio_net *n)
 	free(n);
 }
 
-static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned int index,
-			  struct virtio_net **out, char *err, size_t errlen)
+static int virtio_net_realize(struct dev_ctx *c, const void *slice, unsigned int index,
+			      void **state, char *err, size_t errlen)
 {
+	const struct net_config *cfg = slice;
 	struct virtio_net *n;
 	unsigned int offloads;
 	int ret;
 
-	*out = NULL;
+	*state = NULL;
 	if (cfg->num_queues > 2 && cfg->user) {
 		errbuf_set(err, errlen, "--net: num_queues=%u: user-mode networking has one queue "
 			   "pair (several need a tap)", cfg->num_queues);
@@ -491,10 +492,10 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 		return -ENOMEM;
 	}
 	if (cfg->user)
-		ret = net_slirp_create(vm->host->loop, cfg, n->name, net_rx, n, &n->slirp, err,
+		ret = net_slirp_create(c->host->loop, cfg, n->name, net_rx, n, &n->slirp, err,
 				       errlen);
 	else
-		ret = net_tap_create(vm->host->loop, cfg, n->name, net_tap_ready, n, &n->tap, err,
+		ret = net_tap_create(c->host->loop, cfg, n->name, net_tap_ready, n, &n->tap, err,
 				     errlen);
 	if (ret < 0) {
 		free(n->slirp_buf);
@@ -508,20 +509,15 @@ static int virtio_net_add(struct vm *vm, const struct net_config *cfg, unsigned 
 		n->ops.features |= NET_HOST_OFFLOADS;
 	if (offloads & NET_TAP_GUEST_OFFLOAD)
 		n->ops.features |= NET_GUEST_OFFLOADS;
-	ret = virtio_pci_create(vm, &n->ops, n, &n->vp);
+	ret = virtio_pci_create(c, &n->ops, n, &n->vp);
 	if (ret < 0) {
 		n->vp = NULL;
 		virtio_net_free(n);
 		return ret;
 	}
-	*out = n;
+	*state = n;
 	return 0;
 }
-
-struct virtio_net_set {
-	unsigned int nr;
-	struct virtio_net *nets[VM_MAX_NETS];
-};
 
 /* With several pairs, how many the driver uses ("dev.virtio-netN.mq"). */
 #define NET_MQ_KIND "NTMQ"
@@ -532,103 +528,72 @@ struct net_mq_state {
 };
 _Static_assert(sizeof(struct net_mq_state) == 24, "net_mq_state layout");
 
-static int net_set_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+static int net_save(void *state, struct snap_writer *w, char *err, size_t errlen)
 {
-	struct virtio_net_set *set = state;
+	struct virtio_net *n = state;
+	struct net_mq_state st = { .nr_pairs = n->nr_pairs };
+	char name[32];
+	int ret = virtio_pci_save(n->vp, w, err, errlen);
 
-	for (unsigned int i = 0; i < set->nr; i++) {
-		struct virtio_net *n = set->nets[i];
-		struct net_mq_state st = { .nr_pairs = n->nr_pairs };
-		char name[32];
-		int ret = virtio_pci_save(n->vp, w, err, errlen);
+	if (ret < 0 || n->nr_pairs == 1)
+		return ret;
+	pthread_mutex_lock(&n->vp->lock);
+	st.active_pairs = n->active_pairs;
+	pthread_mutex_unlock(&n->vp->lock);
+	snprintf(name, sizeof(name), "dev.%s.mq", n->name);
+	return devstate_put(w, name, NET_MQ_KIND, NET_MQ_VERSION, &st, sizeof(st), err, errlen);
+}
 
-		if (ret < 0)
-			return ret;
-		if (n->nr_pairs == 1)
-			continue;
-		pthread_mutex_lock(&n->vp->lock);
-		st.active_pairs = n->active_pairs;
-		pthread_mutex_unlock(&n->vp->lock);
+static int net_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
+{
+	struct virtio_net *n = state;
+	struct net_mq_state st;
+	char name[32];
+	int ret = virtio_pci_load(n->vp, r, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	if (n->nr_pairs > 1) {
 		snprintf(name, sizeof(name), "dev.%s.mq", n->name);
-		ret = devstate_put(w, name, NET_MQ_KIND, NET_MQ_VERSION, &st, sizeof(st), err,
+		ret = devstate_get(r, name, NET_MQ_KIND, NET_MQ_VERSION, &st, sizeof(st), err,
 				   errlen);
 		if (ret < 0)
 			return ret;
-	}
-	return 0;
-}
-
-static int net_set_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
-{
-	struct virtio_net_set *set = state;
-
-	for (unsigned int i = 0; i < set->nr; i++) {
-		struct virtio_net *n = set->nets[i];
-		struct net_mq_state st;
-		char name[32];
-		int ret = virtio_pci_load(n->vp, r, err, errlen);
-
-		if (ret < 0)
-			return ret;
-		if (n->nr_pairs > 1) {
-			snprintf(name, sizeof(name), "dev.%s.mq", n->name);
-			ret = devstate_get(r, name, NET_MQ_KIND, NET_MQ_VERSION, &st, sizeof(st), err,
-					   errlen);
-			if (ret < 0)
-				return ret;
-			if (st.nr_pairs != n->nr_pairs || !st.active_pairs ||
-			    st.active_pairs > n->nr_pairs) {
-				errbuf_set(err, errlen, "%s: %u of %u queue pairs in use in the snapshot, "
-					   "%u configured", name, st.active_pairs, st.nr_pairs,
-					   n->nr_pairs);
-				return -EINVAL;
-			}
+		if (st.nr_pairs != n->nr_pairs || !st.active_pairs || st.active_pairs > n->nr_pairs) {
+			errbuf_set(err, errlen, "%s: %u of %u queue pairs in use in the snapshot, "
+				   "%u configured", name, st.active_pairs, st.nr_pairs, n->nr_pairs);
+			return -EINVAL;
 		}
-		pthread_mutex_lock(&n->vp->lock);
-		if (n->nr_pairs > 1)
-			net_set_active_pairs(n, st.active_pairs);
-		net_apply_features(n, virtio_pci_queue_ready(n->vp, NET_RX_QUEUE));
-		pthread_mutex_unlock(&n->vp->lock);
 	}
+	pthread_mutex_lock(&n->vp->lock);
+	if (n->nr_pairs > 1)
+		net_set_active_pairs(n, st.active_pairs);
+	net_apply_features(n, virtio_pci_queue_ready(n->vp, NET_RX_QUEUE));
+	pthread_mutex_unlock(&n->vp->lock);
 	return 0;
 }
 
-static void net_set_destroy(void *state)
+/* One device per --net, each reading its cfg->nets[i]. */
+static unsigned int net_instances(const struct vm_config *cfg, const void *slices[],
+				  unsigned int max)
 {
-	struct virtio_net_set *set = state;
+	unsigned int n = cfg->nr_nets < max ? cfg->nr_nets : max;
 
-	for (unsigned int i = 0; i < set->nr; i++)
-		virtio_net_free(set->nets[i]);
-	free(set);
+	for (unsigned int i = 0; i < n; i++)
+		slices[i] = &cfg->nets[i];
+	return n;
 }
 
-static int net_set_create(struct vm *vm, void **state, char *err, size_t errlen)
+static void net_unrealize(void *state)
 {
-	struct virtio_net_set *set;
-
-	*state = NULL;
-	if (!vm->cfg->nr_nets)
-		return 0;
-	set = calloc(1, sizeof(*set));
-	if (!set)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < vm->cfg->nr_nets; i++) {
-		int ret = virtio_net_add(vm, &vm->cfg->nets[i], i, &set->nets[i], err, errlen);
-
-		if (ret < 0) {
-			net_set_destroy(set);
-			return ret;
-		}
-		set->nr++;
-	}
-	*state = set;
-	return 0;
+	virtio_net_free(state);
 }
 
-const struct device_ops virtio_net_device = {
+const struct dev_ops virtio_net_device = {
 	.name = "virtio-net",
-	.create = net_set_create,
-	.destroy = net_set_destroy,
-	.save = net_set_save,
-	.load = net_set_load,
+	.instances = net_instances,
+	.realize = virtio_net_realize,
+	.unrealize = net_unrealize,
+	.save = net_save,
+	.load = net_load,
 };

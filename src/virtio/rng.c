@@ -18,7 +18,7 @@
 
 #include "base/log.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define RNG_QUEUE_SIZE 256
 /* Bytes served per event-loop pass; more wait for the next pass. */
@@ -26,8 +26,8 @@
 #define PCI_CLASS_OTHERS 0xff0000
 
 struct virtio_rng {
+	struct virtio_pci *vp; /* first: virtio_dev_save/load */
 	int fd;
-	struct virtio_pci *vp;
 	struct virtq_elem elem;
 };
 
@@ -74,26 +74,35 @@ static const struct virtio_dev_ops rng_ops = {
 	.queue_notify = rng_queue_notify,
 };
 
-static int rng_create(struct vm *vm, void **state, char *err, size_t errlen)
+/* One device with --rng (on by default), reading cfg->rng_src. */
+static unsigned int rng_instances(const struct vm_config *cfg, const void *slices[],
+				  unsigned int max)
 {
+	if (!cfg->rng_src || !max)
+		return 0;
+	slices[0] = cfg->rng_src;
+	return 1;
+}
+
+static int rng_realize(struct dev_ctx *c, const void *slice, unsigned int index, void **state,
+		       char *err, size_t errlen)
+{
+	const char *src = slice;
 	struct virtio_rng *r;
 	int ret;
 
 	*state = NULL;
-	if (!vm->cfg->rng_src)
-		return 0;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->fd = open(vm->cfg->rng_src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	r->fd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (r->fd < 0) {
 		ret = -errno;
-		errbuf_set(err, errlen, "--rng: cannot open '%s': %s", vm->cfg->rng_src,
-			   strerror(errno));
+		errbuf_set(err, errlen, "--rng: cannot open '%s': %s", src, strerror(errno));
 		free(r);
 		return ret;
 	}
-	ret = virtio_pci_create(vm, &rng_ops, r, &r->vp);
+	ret = virtio_pci_create(c, &rng_ops, r, &r->vp);
 	if (ret < 0) {
 		close(r->fd);
 		free(r);
@@ -101,20 +110,6 @@ static int rng_create(struct vm *vm, void **state, char *err, size_t errlen)
 	}
 	*state = r;
 	return 0;
-}
-
-static int rng_save(void *state, struct snap_writer *w, char *err, size_t errlen)
-{
-	struct virtio_rng *r = state;
-
-	return virtio_pci_save(r->vp, w, err, errlen);
-}
-
-static int rng_load(void *state, const struct snap_reader *rd, char *err, size_t errlen)
-{
-	struct virtio_rng *r = state;
-
-	return virtio_pci_load(r->vp, rd, err, errlen);
 }
 
 static void rng_destroy(void *state)
@@ -126,10 +121,11 @@ static void rng_destroy(void *state)
 	free(r);
 }
 
-const struct device_ops virtio_rng_device = {
+const struct dev_ops virtio_rng_device = {
 	.name = "virtio-rng",
-	.create = rng_create,
-	.destroy = rng_destroy,
-	.save = rng_save,
-	.load = rng_load,
+	.instances = rng_instances,
+	.realize = rng_realize,
+	.unrealize = rng_destroy,
+	.save = virtio_dev_save,
+	.load = virtio_dev_load,
 };

@@ -37,7 +37,7 @@
 
 #include "base/log.h"
 #include "base/loop.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040
@@ -106,12 +106,9 @@ static uint64_t bar0_addr(const struct virtio_pci *vp)
 
 static int ioeventfd_ctl(struct virtio_pci *vp, struct virtio_pci_queue *q, bool assign)
 {
-	struct kvm_ioeventfd io = {
-		.addr = q->notify_addr, .len = 2, .fd = q->ioeventfd,
-		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
-	};
+	struct dev_ctx *c = vp->ctx;
 
-	return ioctl(vp->vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+	return c->ioeventfd ? c->ioeventfd(c, q->notify_addr, 2, q->ioeventfd, assign) : -ENOSYS;
 }
 
 void virtio_pci_queue_done(struct virtio_pci *vp, uint16_t queue)
@@ -209,7 +206,7 @@ static void queue_enable(struct virtio_pci *vp, uint16_t index)
 	if (q->enabled)
 		return;
 	snprintf(name, sizeof(name), "%s.q%u", vp->ops->name, index);
-	if (virtq_init(&q->vq, &vp->vm->mem, name, &setup) < 0) {
+	if (virtq_init(&q->vq, vp->ctx->mem, name, &setup) < 0) {
 		virtio_pci_set_needs_reset(vp);
 		return;
 	}
@@ -548,7 +545,7 @@ int virtio_pci_queue_take_kick(struct virtio_pci *vp, uint16_t queue)
 {
 	if (NEVER(queue >= vp->ops->nr_queues))
 		return -1;
-	loop_del(vp->vm->host->loop, vp->queues[queue].ioeventfd);
+	loop_del(vp->ctx->host->loop, vp->queues[queue].ioeventfd);
 	return vp->queues[queue].ioeventfd;
 }
 
@@ -559,8 +556,8 @@ void virtio_pci_queue_return_kick(struct virtio_pci *vp, uint16_t queue)
 	if (NEVER(queue >= vp->ops->nr_queues))
 		return;
 	fd = vp->queues[queue].ioeventfd;
-	loop_del(vp->vm->host->loop, fd); /* not watched twice */
-	if (loop_add(vp->vm->host->loop, fd, EPOLLIN, on_kick, kick_ctx_of(vp, queue)) < 0)
+	loop_del(vp->ctx->host->loop, fd); /* not watched twice */
+	if (loop_add(vp->ctx->host->loop, fd, EPOLLIN, on_kick, kick_ctx_of(vp, queue)) < 0)
 		pr_warn("%s: cannot watch queue %u again; its kicks are lost", vp->ops->name,
 			queue);
 }
@@ -572,7 +569,7 @@ int virtio_pci_queue_irqfd(struct virtio_pci *vp, uint16_t queue)
 	return msix_vector_irqfd(&vp->msix, vp->queues[queue].msix_vector);
 }
 
-int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,
+int virtio_pci_create(struct dev_ctx *c, const struct virtio_dev_ops *ops, void *dev,
 		      struct virtio_pci **out)
 {
 	struct virtio_pci_alloc *a;
@@ -586,7 +583,7 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev
 	if (!a)
 		return -ENOMEM;
 	vp = &a->vp;
-	vp->vm = vm;
+	vp->ctx = c;
 	vp->ops = ops;
 	vp->dev = dev;
 	pthread_mutex_init(&vp->lock, NULL);
@@ -613,7 +610,7 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev
 	if (ret == 0)
 		ret = add_pci_cfg_cap(vp);
 	if (ret == 0)
-		ret = msix_init(&vp->msix, &vp->pci, &vm->irq, (uint16_t)(ops->nr_queues + 1), 0,
+		ret = msix_init(&vp->msix, &vp->pci, c->irq, (uint16_t)(ops->nr_queues + 1), 0,
 				MSIX_TABLE_OFF, MSIX_PBA_OFF);
 	if (ret < 0)
 		goto fail;
@@ -627,7 +624,7 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev
 		}
 		k->vp = vp;
 		k->queue = i;
-		ret = loop_add(vm->host->loop, vp->queues[i].ioeventfd, EPOLLIN, on_kick, k);
+		ret = loop_add(c->host->loop, vp->queues[i].ioeventfd, EPOLLIN, on_kick, k);
 		if (ret < 0) {
 			close(vp->queues[i].ioeventfd);
 			vp->queues[i].ioeventfd = -1;
@@ -635,7 +632,7 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev
 		}
 	}
 	device_reset(vp);
-	ret = pci_root_add_device(&vm->pci, &vp->pci);
+	ret = pci_root_add_device(c->pci, &vp->pci);
 	if (ret < 0)
 		goto fail;
 	*out = vp;
@@ -649,13 +646,14 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 {
 	if (!vp)
 		return;
+	pci_root_remove_device(vp->pci.root, &vp->pci);
 	for (uint16_t i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
 		struct virtio_pci_queue *q = &vp->queues[i];
 
 		if (q->ioeventfd < 0)
 			continue;
 		queue_disable(vp, q);
-		loop_del(vp->vm->host->loop, q->ioeventfd);
+		loop_del(vp->ctx->host->loop, q->ioeventfd);
 		close(q->ioeventfd);
 	}
 	if (vp->msix.nr)

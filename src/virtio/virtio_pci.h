@@ -21,7 +21,7 @@
 #include "pci/pci.h"
 #include "virtio/virtq.h"
 
-struct vm;
+struct dev_ctx;
 
 #define VIRTIO_PCI_MAX_QUEUES 32 /* 16 net queue pairs and a control queue fit */
 
@@ -66,7 +66,7 @@ struct virtio_pci {
 	struct msix msix;
 	int pci_cfg_cap;     /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 	bool cfg_window_off; /* restoring config space: the window does nothing */
-	struct vm *vm;
+	struct dev_ctx *ctx;
 	const struct virtio_dev_ops *ops;
 	void *dev;
 	pthread_mutex_t lock;      /* transport state below */
@@ -89,7 +89,7 @@ struct virtio_pci {
 };
 
 /* Create the device's PCI function and put it on the VM's root bus. */
-int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,
+int virtio_pci_create(struct dev_ctx *c, const struct virtio_dev_ops *ops, void *dev,
 		      struct virtio_pci **out);
 void virtio_pci_destroy(struct virtio_pci *vp);
 /* After pushing used buffers on queue: interrupt the driver if it wants one. */
@@ -143,6 +143,12 @@ struct snap_reader;
 int virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w, char *err, size_t errlen);
 int virtio_pci_load(struct virtio_pci *vp, const struct snap_reader *r, char *err,
 		    size_t errlen);
+/*
+ * The registry's save and load (dev.h) for a device whose state struct
+ * has its struct virtio_pci * as first member and nothing else to keep.
+ */
+int virtio_dev_save(void *state, struct snap_writer *w, char *err, size_t errlen);
+int virtio_dev_load(void *state, const struct snap_reader *r, char *err, size_t errlen);
 
 static inline struct virtq *virtio_pci_vq(struct virtio_pci *vp, uint16_t queue)
 {

@@ -37,11 +37,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hw/devstate.h"
+#include "dev/devstate.h"
 #include "base/log.h"
 #include "snapshot/snapfile.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "state blobs are little-endian");
 
@@ -295,7 +295,7 @@ int virtio_pci_load(struct virtio_pci *vp, const struct snap_reader *r, char *er
 		if (!qs->enabled)
 			continue;
 		snprintf(qname, sizeof(qname), "%s.q%u", vp->ops->name, i);
-		ret = virtq_load_state(&q->vq, &vp->vm->mem, qname, &qs->vq);
+		ret = virtq_load_state(&q->vq, vp->ctx->mem, qname, &qs->vq);
 		if (ret < 0) {
 			errbuf_set(err, errlen, "%s: queue %u: rings not usable (%s)", what, i,
 				   strerror(-ret));
@@ -321,4 +321,14 @@ int virtio_pci_load(struct virtio_pci *vp, const struct snap_reader *r, char *er
 out:
 	free(st);
 	return ret;
+}
+
+int virtio_dev_save(void *state, struct snap_writer *w, char *err, size_t errlen)
+{
+	return virtio_pci_save(*(struct virtio_pci **)state, w, err, errlen);
+}
+
+int virtio_dev_load(void *state, const struct snap_reader *r, char *err, size_t errlen)
+{
+	return virtio_pci_load(*(struct virtio_pci **)state, r, err, errlen);
 }

@@ -37,7 +37,7 @@
 #include "virtio/virtio_pci.h"
 #include "virtio/vsock_relay.h"
 #include "base/loop.h"
-#include "vmm/vm.h"
+#include "dev/dev.h"
 
 #define VSOCK_QUEUE_SIZE 256
 #define VSOCK_RX 0
@@ -47,7 +47,7 @@
 #define PCI_CLASS_COMMUNICATION_OTHER 0x078000
 
 struct virtio_vsock {
-	struct vm *vm;
+	struct guest_mem *mem;
 	struct virtio_pci *vp;
 	struct virtio_dev_ops ops;
 	struct event_loop *loop;
@@ -76,7 +76,7 @@ static int vhost_ioctl(struct virtio_vsock *v, unsigned long req, void *arg, con
 
 static int vhost_set_mem_table(struct virtio_vsock *v)
 {
-	const struct guest_mem *mem = &v->vm->mem;
+	const struct guest_mem *mem = v->mem;
 	struct vhost_memory *table;
 	unsigned int n = 0;
 	int ret;
@@ -316,20 +316,29 @@ static int vsock_load(void *state, const struct snap_reader *r, char *err, size_
 	return -EOPNOTSUPP;
 }
 
-static int vsock_create(struct vm *vm, void **state, char *err, size_t errlen)
+/* One device with --vsock, reading cfg->vsock. */
+static unsigned int vsock_instances(const struct vm_config *cfg, const void *slices[],
+				    unsigned int max)
 {
-	const struct vsock_config *cfg = &vm->cfg->vsock;
+	if (!cfg->vsock.enabled || !max)
+		return 0;
+	slices[0] = &cfg->vsock;
+	return 1;
+}
+
+static int vsock_realize(struct dev_ctx *c, const void *slice, unsigned int index, void **state,
+			 char *err, size_t errlen)
+{
+	const struct vsock_config *cfg = slice;
 	struct virtio_vsock *v;
 	int ret;
 
 	*state = NULL;
-	if (!cfg->enabled)
-		return 0;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->vm = vm;
-	v->loop = vm->host->loop;
+	v->mem = c->mem;
+	v->loop = c->host->loop;
 	v->cid = cfg->cid;
 	v->config_cid = htole64(cfg->cid);
 	v->vhost_fd = -1;
@@ -341,7 +350,7 @@ static int vsock_create(struct vm *vm, void **state, char *err, size_t errlen)
 		ret = vsock_relay_open(v->loop, v->cid, cfg->socket, &v->relay, err, errlen);
 	}
 	if (ret == 0)
-		ret = virtio_pci_create(vm, &v->ops, v, &v->vp);
+		ret = virtio_pci_create(c, &v->ops, v, &v->vp);
 	if (ret < 0) {
 		v->vp = NULL;
 		vsock_destroy(v);
@@ -353,10 +362,11 @@ static int vsock_create(struct vm *vm, void **state, char *err, size_t errlen)
 	return 0;
 }
 
-const struct device_ops virtio_vsock_device = {
+const struct dev_ops virtio_vsock_device = {
 	.name = "virtio-vsock",
-	.create = vsock_create,
-	.destroy = vsock_destroy,
+	.instances = vsock_instances,
+	.realize = vsock_realize,
+	.unrealize = vsock_destroy,
 	.save = vsock_save,
 	.load = vsock_load,
 };

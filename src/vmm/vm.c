@@ -25,23 +25,26 @@
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/regs.h"
-#include "hw/ged.h"
 #include "base/log.h"
 #include "vmm/vcpu.h"
 
 /* APIC IDs must fit the 8-bit xAPIC ID (0xff is broadcast, one for the IOAPIC). */
 #define VM_MAX_VCPUS 254
 
-extern const struct device_ops serial_device, i8042_device, cmos_device,
-	acpi_pm_device, debug_port_device, virtio_rng_device, virtio_blk_device,
-	virtio_console_device, virtio_net_device, virtio_vsock_device;
+extern const struct dev_ops serial_device, i8042_device, cmos_device, acpi_pm_device,
+	debug_port_device, ged_device, virtio_rng_device, virtio_blk_device, virtio_console_device,
+	virtio_net_device, virtio_vsock_device;
 
-static const struct device_ops *const vm_devices[] = {
+/*
+ * The board: every kind of device, in creation order, which is also the
+ * order of PCI slots (console, disks, rng, nets, vsock), snapshot sections
+ * and DSDT lines.
+ */
+static const struct dev_ops *const board[] = {
 	&serial_device, &i8042_device, &cmos_device, &acpi_pm_device, &debug_port_device, &ged_device,
 	&virtio_console_device, &virtio_blk_device, &virtio_rng_device, &virtio_net_device,
 	&virtio_vsock_device,
 };
-_Static_assert(ARRAY_SIZE(vm_devices) <= VM_MAX_DEVICES, "raise VM_MAX_DEVICES");
 
 void vm_request_exit(struct vm *vm, enum vm_exit reason)
 {
@@ -53,47 +56,35 @@ void vm_request_exit(struct vm *vm, enum vm_exit reason)
 		pr_err("cannot wake the main loop: %s", strerror(errno));
 }
 
+static void ctx_request_exit(struct dev_ctx *c, enum vm_exit why)
+{
+	vm_request_exit(c->machine, why);
+}
+
+static int ctx_ioeventfd(struct dev_ctx *c, uint64_t addr, unsigned int len, int fd, bool assign)
+{
+	struct vm *vm = c->machine;
+	struct kvm_ioeventfd io = {
+		.addr = addr, .len = len, .fd = fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
 int vm_save_devices(struct vm *vm, struct snap_writer *w, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++) {
-		int ret;
-
-		if (!vm_devices[i]->save || !vm->dev_state[i])
-			continue;
-		ret = vm_devices[i]->save(vm->dev_state[i], w, err, errlen);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	return dev_registry_save(&vm->devs, w, err, errlen);
 }
 
 int vm_load_devices(struct vm *vm, const struct snap_reader *r, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++) {
-		int ret;
-
-		if (!vm_devices[i]->load || !vm->dev_state[i])
-			continue;
-		ret = vm_devices[i]->load(vm->dev_state[i], r, err, errlen);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	return dev_registry_load(&vm->devs, r, err, errlen);
 }
 
 int vm_power_button(struct vm *vm)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++)
-		if (vm_devices[i] == &ged_device)
-			return ged_raise(vm->dev_state[i], ACPI_GED_EVENT_POWER_BUTTON);
-	return -ENODEV;
-}
-
-int vm_irq_line(struct vm *vm, uint32_t irq, int level)
-{
-	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
-
-	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+	return dev_registry_event(&vm->devs, PLATFORM_POWER_BUTTON);
 }
 
 static int check_limits(struct vm *vm, char *err, size_t errlen)
@@ -230,7 +221,7 @@ static int build_acpi(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host,
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct dev_host *host,
 	      enum vm_create_mode mode, char *errout, size_t errout_len)
 {
 	struct boot_request req = {
@@ -249,7 +240,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host,
 	vm->nr_vcpus = cfg->boot_vcpus;
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
-	pthread_mutex_init(&vm->irq_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->exit_evt = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -284,15 +274,15 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host,
 	ret = setup_pci(vm, err, sizeof(err));
 	if (ret < 0)
 		goto fail;
-	for (size_t i = 0; i < ARRAY_SIZE(vm_devices); i++) {
-		ret = vm_devices[i]->create(vm, &vm->dev_state[i], err, sizeof(err));
-		if (ret < 0) {
-			if (!err[0])
-				snprintf(err, sizeof(err), "device %s: %s", vm_devices[i]->name,
-					 strerror(-ret));
-			goto fail;
-		}
-	}
+	vm->ctx = (struct dev_ctx){
+		.mem = &vm->mem, .pio = &vm->pio, .mmio = &vm->mmio, .pci = &vm->pci,
+		.irq = &vm->irq.chip, .host = host, .ioeventfd = ctx_ioeventfd,
+		.request_exit = ctx_request_exit, .machine = vm,
+	};
+	ret = dev_registry_realize(&vm->devs, &vm->ctx, cfg, board, ARRAY_SIZE(board), err,
+				   sizeof(err));
+	if (ret < 0)
+		goto fail;
 	ret = build_acpi(vm, err, sizeof(err));
 	if (ret < 0)
 		goto fail;
@@ -382,11 +372,7 @@ void vm_destroy(struct vm *vm)
 		free(vm->vcpus);
 		vm->vcpus = NULL;
 	}
-	for (size_t i = ARRAY_SIZE(vm_devices); i-- > 0;) {
-		if (vm->dev_state[i])
-			vm_devices[i]->destroy(vm->dev_state[i]);
-		vm->dev_state[i] = NULL;
-	}
+	dev_registry_unrealize(&vm->devs);
 	free(vm->cpuid);
 	vm->cpuid = NULL;
 	guest_mem_free(&vm->mem);
@@ -404,7 +390,6 @@ void vm_destroy(struct vm *vm)
 	vm->pci_ready = false;
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
-	pthread_mutex_destroy(&vm->irq_lock);
 	pthread_cond_destroy(&vm->pause_cond);
 	pthread_mutex_destroy(&vm->pause_lock);
 }

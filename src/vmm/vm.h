@@ -15,7 +15,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "hw/bus.h"
+#include "dev/bus.h"
+#include "dev/dev.h"
 #include "pci/pci.h"
 #include "base/config.h"
 #include "base/irq.h"
@@ -25,56 +26,12 @@ struct chardev;
 struct event_loop;
 struct vcpu;
 
-/* Why the VM stopped running. The first reason reported wins. */
-enum vm_exit {
-	VM_EXIT_NONE = 0,
-	VM_EXIT_POWEROFF, /* ACPI S5: the process exits 0 */
-	VM_EXIT_REBOOT,   /* reset: boot again in the same process */
-	VM_EXIT_ERROR,    /* triple fault or KVM failure: exit non-zero */
-	VM_EXIT_SIGNAL,   /* SIGTERM/SIGINT: shut down */
-	VM_EXIT_SHUTDOWN, /* the API's vm.shutdown: the process stays */
-};
-
-/* What survives a reboot, owned by main. */
-struct vm_host {
-	struct event_loop *loop;
-	struct chardev *serial;   /* NULL with --serial off */
-	struct chardev *console;  /* NULL with --console off */
-	uint8_t *cmos_ram;        /* 128 bytes of battery-backed CMOS */
-	struct timespec start;    /* process start, for boot-time markers */
-};
-
-/*
- * A device: created once per boot, reads only its own config. create()
- * returns -errno and may put a message naming the problem (the option, the
- * file) in err; otherwise the VM reports "device NAME: strerror".
- */
-struct vm;
 struct snap_writer;
 struct snap_reader;
-struct device_ops {
-	const char *name;
-	int (*create)(struct vm *vm, void **state, char *err, size_t errlen);
-	void (*destroy)(void *state);
-	/*
-	 * Snapshot, with every vCPU parked: finish what is in flight, then add
-	 * this device's sections to w (names "dev.<name>..."). NULL: nothing to
-	 * keep. -EOPNOTSUPP with a message: this device cannot be saved.
-	 */
-	int (*save)(void *state, struct snap_writer *w, char *err, size_t errlen);
-	/*
-	 * Restore: after create() (same configuration), before any vCPU runs,
-	 * put back what save() wrote. A missing or malformed section is an
-	 * error that names it.
-	 */
-	int (*load)(void *state, const struct snap_reader *r, char *err, size_t errlen);
-};
-
-#define VM_MAX_DEVICES 16
 
 struct vm {
 	const struct vm_config *cfg;
-	struct vm_host *host;
+	struct dev_host *host;
 	int kvm_fd, vm_fd;
 	int vcpu_mmap_size;
 	struct guest_mem mem;
@@ -85,10 +42,10 @@ struct vm {
 	struct kvm_cpuid2 *cpuid;
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
-	void *dev_state[VM_MAX_DEVICES];
+	struct dev_ctx ctx;        /* what the devices get */
+	struct dev_registry devs;  /* one entry per device instance */
 	_Atomic int exit_reason;
 	int exit_evt; /* eventfd: a vCPU or device asks main to stop the VM */
-	pthread_mutex_t irq_lock;
 
 	/* Pause: vCPU threads park outside KVM_RUN (see vcpu.c). */
 	pthread_mutex_t pause_lock;
@@ -107,7 +64,7 @@ enum vm_create_mode {
 	VM_CREATE_BOOT,    /* load the kernel, set the boot vCPU's entry state */
 	VM_CREATE_RESTORE, /* RAM stays zero: a snapshot fills it and the vCPUs */
 };
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_host *host,
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct dev_host *host,
 	      enum vm_create_mode mode, char *errout, size_t errout_len);
 /* Start the vCPU threads. */
 int vm_start(struct vm *vm);
@@ -128,13 +85,11 @@ int vm_resume(struct vm *vm);
 
 /* Any thread: record why the VM must stop and wake main. */
 void vm_request_exit(struct vm *vm, enum vm_exit reason);
-/* Every device's save()/load(), in vm_devices[] order (snapshots). */
+/* Every device's save()/load(), in the board table's order (snapshots). */
 int vm_save_devices(struct vm *vm, struct snap_writer *w, char *err, size_t errlen);
 int vm_load_devices(struct vm *vm, const struct snap_reader *r, char *err, size_t errlen);
 
-/* Press the ACPI power button (hw/ged.c). */
+/* Press the ACPI power button: to the device that has one (hw/ged.c). */
 int vm_power_button(struct vm *vm);
-/* Drive an interrupt line of the in-kernel PIC/IOAPIC. */
-int vm_irq_line(struct vm *vm, uint32_t irq, int level);
 
 #endif

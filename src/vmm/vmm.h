@@ -36,7 +36,7 @@ struct vmm {
 	struct vm_config cli;     /* the command line; process settings live here */
 	struct vm_config *cfg;    /* the VM's configuration: &cli or from vm.create */
 	enum vmm_state state;
-	struct vm_host host;
+	struct dev_host host;
 	struct chardev serial, console;
 	uint8_t cmos_ram[128];
 	struct vm vm;

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hw/bus.h"
+#include "dev/bus.h"
 
 struct fake {
 	uint64_t last_off;

@@ -9,8 +9,8 @@
  *   original goes on, then RAM is put back and a fresh queue loaded from
  *   the state goes on the same way: pops, used ring and notification
  *   decisions must be identical, and loading must not write guest RAM;
- * - the 16550A, i8042, CMOS and GED on a fake struct vm (buses, no KVM:
- *   their interrupt line ioctls fail harmlessly on vm_fd -1), through a
+ * - the 16550A, i8042, CMOS and GED on a real device context (tests/unit/
+ *   dev/test_ctx.h: buses, a recording interrupt chip, no KVM), through a
  *   real snapshot file written and read back with src/snapshot.
  */
 #include <stdarg.h>
@@ -28,14 +28,13 @@
 #include "../virtio/guest_driver.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
-#include "hw/devstate.h"
-#include "hw/ged.h"
+#include "../dev/test_ctx.h"
 #include "base/log.h"
+#include "dev/devstate.h"
 #include "snapshot/snapfile.h"
 #include "virtio/virtq.h"
-#include "vmm/vm.h"
 
-extern const struct device_ops serial_device, i8042_device, cmos_device;
+extern const struct dev_ops serial_device, i8042_device, cmos_device, ged_device;
 
 #define RAM_SIZE (1u << 20)
 #define RING_BASE 0x1000
@@ -237,10 +236,7 @@ static void test_virtq_bad_state(void **state)
 /* --- legacy devices on a fake VM ------------------------------------------- */
 
 struct fake_vm {
-	struct vm vm;
-	struct vm_config cfg;
-	struct vm_host host;
-	uint8_t cmos_ram[128];
+	struct test_ctx t;
 };
 
 static struct fake_vm *fake_vm_new(void)
@@ -248,61 +244,49 @@ static struct fake_vm *fake_vm_new(void)
 	struct fake_vm *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->cfg.serial.mode = CONSOLE_NULL;
-	f->host.cmos_ram = f->cmos_ram;
-	f->vm.cfg = &f->cfg;
-	f->vm.host = &f->host;
-	f->vm.vm_fd = -1;
-	f->vm.kvm_fd = -1;
-	bus_init(&f->vm.pio, "pio");
-	bus_init(&f->vm.mmio, "mmio");
+	test_ctx_init(&f->t, 1u << 20);
 	return f;
 }
 
 static void fake_vm_free(struct fake_vm *f)
 {
-	bus_free(&f->vm.pio);
-	bus_free(&f->vm.mmio);
+	test_ctx_fini(&f->t);
 	free(f);
 }
 
-static void *dev_create(struct fake_vm *f, const struct device_ops *ops)
+static void *dev_create(struct fake_vm *f, const struct dev_ops *ops)
 {
+	const void *slices[1] = { &f->t.cfg };
 	char err[256] = "";
 	void *s = NULL;
 
-	assert_int_equal(ops->create(&f->vm, &s, err, sizeof(err)), 0);
+	if (ops->instances)
+		assert_int_equal(ops->instances(&f->t.cfg, slices, 1), 1);
+	assert_int_equal(ops->realize(&f->t.ctx, slices[0], 0, &s, err, sizeof(err)), 0);
 	assert_non_null(s);
 	return s;
 }
 
 static uint8_t inb(struct fake_vm *f, uint16_t port)
 {
-	uint8_t v = 0;
-
-	assert_true(bus_access(&f->vm.pio, port, &v, 1, false));
-	return v;
+	return test_inb(&f->t, port);
 }
 
 static void outb(struct fake_vm *f, uint16_t port, uint8_t v)
 {
-	assert_true(bus_access(&f->vm.pio, port, &v, 1, true));
+	test_outb(&f->t, port, v);
 }
 
 static uint32_t ged_read(struct fake_vm *f)
 {
-	uint32_t v = 0;
-
-	assert_true(bus_access(&f->vm.mmio, GED_MMIO_ADDR, &v, 4, false));
-	return v;
+	return test_mmio_read(&f->t, GED_MMIO_ADDR, 4);
 }
 
 /* Save the four devices of a into a snapshot file, load them into b. */
 static void save_and_load(struct fake_vm *a, void *const sa[4], struct fake_vm *b,
 			  void *const sb[4])
 {
-	const struct device_ops *ops[4] = { &serial_device, &i8042_device, &cmos_device,
-					    &ged_device };
+	const struct dev_ops *ops[4] = { &serial_device, &i8042_device, &cmos_device, &ged_device };
 	struct snapdir d;
 	struct snap_writer w;
 	struct snap_reader r;
@@ -330,10 +314,10 @@ static void save_and_load(struct fake_vm *a, void *const sa[4], struct fake_vm *
 
 static void destroy_all(void *const s[4])
 {
-	serial_device.destroy(s[0]);
-	i8042_device.destroy(s[1]);
-	cmos_device.destroy(s[2]);
-	ged_device.destroy(s[3]);
+	serial_device.unrealize(s[0]);
+	i8042_device.unrealize(s[1]);
+	cmos_device.unrealize(s[2]);
+	ged_device.unrealize(s[3]);
 }
 
 static void create_all(struct fake_vm *f, void *s[4])
@@ -374,7 +358,7 @@ static void test_legacy_round_trip(void **state)
 	outb(a, 0x70, 0x20);
 	outb(a, 0x71, 0x77);
 	/* GED: a power button press not yet read by the guest. */
-	ged_raise(sa[3], ACPI_GED_EVENT_POWER_BUTTON);
+	assert_int_equal(ged_device.platform_event(sa[3], PLATFORM_POWER_BUTTON), 0);
 
 	save_and_load(a, sa, b, sb);
 
@@ -473,7 +457,7 @@ static void test_rtc_extremes(void **state)
 
 /* Write sections by hand, then expect load to fail naming the section. */
 static void expect_refused(const char *name, const void *data, size_t len, int want_err,
-			   const struct device_ops *ops, void *dev, const char *want_msg)
+			   const struct dev_ops *ops, void *dev, const char *want_msg)
 {
 	struct snapdir d;
 	struct snap_writer w;

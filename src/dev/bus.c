@@ -3,7 +3,7 @@
  * Bus dispatch by binary search over sorted ranges. Buses hold a few dozen
  * ranges, so a sorted array beats a tree on both code and cache.
  */
-#include "hw/bus.h"
+#include "dev/bus.h"
 
 #include <errno.h>
 #include <stdlib.h>

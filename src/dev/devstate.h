@@ -7,8 +7,8 @@
  * and whose size is pinned by a _Static_assert; host order is little-endian
  * (snapshot files are x86-64 only). See devstate.c.
  */
-#ifndef PHYLLO_HW_DEVSTATE_H
-#define PHYLLO_HW_DEVSTATE_H
+#ifndef PHYLLO_DEV_DEVSTATE_H
+#define PHYLLO_DEV_DEVSTATE_H
 
 #include <stddef.h>
 #include <stdint.h>

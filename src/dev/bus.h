@@ -9,8 +9,8 @@
  * it may register or unregister ranges itself. Devices serialize their own
  * state.
  */
-#ifndef PHYLLO_HW_BUS_H
-#define PHYLLO_HW_BUS_H
+#ifndef PHYLLO_DEV_BUS_H
+#define PHYLLO_DEV_BUS_H
 
 #include <pthread.h>
 #include <stdbool.h>

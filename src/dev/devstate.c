@@ -9,7 +9,7 @@
  * blob has one version and one size, so the check is for exactly those:
  * a later layout bumps the version and its loader grows a case for the old.
  */
-#include "hw/devstate.h"
+#include "dev/devstate.h"
 
 #include <errno.h>
 #include <stdio.h>

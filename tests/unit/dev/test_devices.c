@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Each kind of device on a real device context (test_ctx.h), with the
+ * interrupts it raises watched: the 16550A's THR-empty line, the GED's
+ * power-button edge (reached through the registry's platform event), the
+ * ACPI PM and i8042 exit requests, virtio MSI-X from a virtio-rng driven
+ * through PCI config space and BAR0 as a guest would; and the registry
+ * itself: one instance per disk, names and unwinding.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../virtio/guest_driver.h"
+#include "arch/x86/acpi.h"
+#include "arch/x86/layout.h"
+#include "test_ctx.h"
+
+extern const struct dev_ops serial_device, i8042_device, acpi_pm_device, ged_device,
+	virtio_rng_device, virtio_blk_device;
+
+#define RAM (16u << 20)
+#define COM1 0x3f8
+
+static void realize(struct test_ctx *t, struct dev_registry *r, const struct dev_ops *const *ops,
+		    size_t n)
+{
+	char err[256] = "";
+
+	if (dev_registry_realize(r, &t->ctx, &t->cfg, ops, n, err, sizeof(err)) < 0)
+		fail_msg("realize: %s", err);
+}
+
+static void test_serial_thre(void **state)
+{
+	static const struct dev_ops *const ops[] = { &serial_device };
+	struct test_ctx t;
+	struct dev_registry r;
+
+	(void)state;
+	test_ctx_init(&t, RAM);
+	realize(&t, &r, ops, 1);
+	assert_int_equal(r.nr, 1);
+	assert_int_equal(t.irq.level[4], 0);
+	/* THR-empty interrupt enabled: the transmitter is empty, IRQ 4 rises. */
+	test_outb(&t, COM1 + 1, 0x02);
+	assert_int_equal(t.irq.level[4], 1);
+	assert_int_equal(t.irq.rises[4], 1);
+	/* Reading IIR names it and clears it: the line drops. */
+	assert_int_equal(test_inb(&t, COM1 + 2) & 0x0f, 0x02);
+	assert_int_equal(t.irq.level[4], 0);
+	/* A byte sent: empty again, a second edge. */
+	test_outb(&t, COM1, 'x');
+	assert_int_equal(t.irq.level[4], 1);
+	assert_int_equal(t.irq.rises[4], 2);
+	/* Disabled: down, and no other line moved. */
+	test_outb(&t, COM1 + 1, 0x00);
+	assert_int_equal(t.irq.level[4], 0);
+	for (int i = 0; i < IRQ_NR_LEGACY_GSI; i++)
+		if (i != 4)
+			assert_int_equal(t.irq.rises[i], 0);
+	dev_registry_unrealize(&r);
+	/* --serial off: no instance at all. */
+	t.cfg.serial.mode = CONSOLE_OFF;
+	realize(&t, &r, ops, 1);
+	assert_int_equal(r.nr, 0);
+	test_ctx_fini(&t);
+}
+
+static void test_ged_power_button(void **state)
+{
+	static const struct dev_ops *const ops[] = { &serial_device, &ged_device };
+	struct test_ctx t;
+	struct dev_registry r;
+
+	(void)state;
+	test_ctx_init(&t, RAM);
+	realize(&t, &r, ops, 1); /* serial only: nobody has a power button */
+	assert_int_equal(dev_registry_event(&r, PLATFORM_POWER_BUTTON), -ENODEV);
+	dev_registry_unrealize(&r);
+	realize(&t, &r, ops, 2);
+	assert_int_equal(dev_registry_event(&r, PLATFORM_POWER_BUTTON), 0);
+	/* An edge on GSI 5: up once, down again. */
+	assert_int_equal(t.irq.rises[GED_GSI], 1);
+	assert_int_equal(t.irq.level[GED_GSI], 0);
+	/* The event register says why, once. */
+	assert_int_equal(test_mmio_read(&t, GED_MMIO_ADDR, 4), ACPI_GED_EVENT_POWER_BUTTON);
+	assert_int_equal(test_mmio_read(&t, GED_MMIO_ADDR, 4), 0);
+	dev_registry_unrealize(&r);
+	test_ctx_fini(&t);
+}
+
+static void test_exits(void **state)
+{
+	static const struct dev_ops *const ops[] = { &i8042_device, &acpi_pm_device };
+	struct test_ctx t;
+	struct dev_registry r;
+
+	(void)state;
+	test_ctx_init(&t, RAM);
+	realize(&t, &r, ops, 2);
+	assert_int_equal(r.nr, 2);
+	/* ACPI S5 (SLP_TYP 5, SLP_EN): power off. */
+	test_outb(&t, ACPI_SLEEP_CTL_PORT, 5 << 2 | 0x20);
+	assert_int_equal(t.nr_exits, 1);
+	assert_int_equal(t.exit, VM_EXIT_POWEROFF);
+	/* The i8042's pulse of the reset line: reboot. */
+	test_outb(&t, 0x64, 0xfe);
+	assert_int_equal(t.nr_exits, 2);
+	t.exit = VM_EXIT_NONE;
+	t.nr_exits = 0;
+	test_outb(&t, ACPI_RESET_PORT, ACPI_RESET_VALUE);
+	assert_int_equal(t.exit, VM_EXIT_REBOOT);
+	dev_registry_unrealize(&r);
+	test_ctx_fini(&t);
+}
+
+/* --- a virtio-rng driven as a guest driver would ---------------------------- */
+
+#define ECAM(t, slot, off) ((t)->pci.ecam_base + ((uint64_t)(slot) << 15) + (off))
+#define BAR_GPA 0xc0000000ull /* where the test puts BAR0 */
+
+static unsigned int find_slot(struct test_ctx *t, uint32_t vendor_device)
+{
+	for (unsigned int s = 0; s < 32; s++)
+		if (test_mmio_read(t, ECAM(t, s, 0), 4) == vendor_device)
+			return s;
+	fail_msg("no PCI function %08x", vendor_device);
+	return 0;
+}
+
+static uint8_t find_cap(struct test_ctx *t, unsigned int slot, uint8_t id)
+{
+	uint8_t c = (uint8_t)test_mmio_read(t, ECAM(t, slot, 0x34), 1);
+
+	for (int n = 0; c && n < 48; n++) {
+		if (test_mmio_read(t, ECAM(t, slot, c), 1) == id)
+			return c;
+		c = (uint8_t)test_mmio_read(t, ECAM(t, slot, c + 1), 1);
+	}
+	fail_msg("no capability %#x", id);
+	return 0;
+}
+
+static void test_virtio_msix(void **state)
+{
+	static const struct dev_ops *const ops[] = { &virtio_rng_device };
+	char path[] = "/tmp/phyllo-test-rng-XXXXXX";
+	uint8_t bytes[64], got[16];
+	struct guest_driver gd;
+	struct test_ctx t;
+	struct dev_registry r;
+	unsigned int slot;
+	uint8_t msix;
+	uint32_t id, len;
+	uint64_t common = BAR_GPA, buf;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (unsigned int i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(write(fd, bytes, sizeof(bytes)), sizeof(bytes));
+	close(fd);
+	test_ctx_init(&t, RAM);
+	free(t.cfg.rng_src);
+	t.cfg.rng_src = strdup(path);
+	realize(&t, &r, ops, 1);
+
+	slot = find_slot(&t, 0x10441af4); /* 1af4:1044, modern virtio-rng */
+	/* BAR0 (64-bit) where we want it, memory decoding and bus mastering on. */
+	test_mmio_write(&t, ECAM(&t, slot, 0x10), (uint32_t)BAR_GPA, 4);
+	test_mmio_write(&t, ECAM(&t, slot, 0x14), (uint32_t)(BAR_GPA >> 32), 4);
+	test_mmio_write(&t, ECAM(&t, slot, 0x04), 0x0006, 2);
+	/* MSI-X table entry 1: an address and data, unmasked; then enable. */
+	test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 0, 0xfee00000u, 4);
+	test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 4, 0, 4);
+	test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 8, 0x4041, 4);
+	test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 12, 0, 4);
+	msix = find_cap(&t, slot, 0x11);
+	test_mmio_write(&t, ECAM(&t, slot, msix + 2), 0x8000, 2);
+
+	/* Driver: ACKNOWLEDGE | DRIVER, VERSION_1, FEATURES_OK. */
+	test_mmio_write(&t, common + 0x14, 0x03, 1);
+	test_mmio_write(&t, common + 0x08, 1, 4);
+	test_mmio_write(&t, common + 0x0c, 1, 4); /* bit 32: VERSION_1 */
+	test_mmio_write(&t, common + 0x14, 0x0b, 1);
+	assert_int_equal(test_mmio_read(&t, common + 0x14, 1) & 0x08, 0x08);
+	/* Queue 0: 8 entries in guest RAM, vector 1, enabled; DRIVER_OK. */
+	gd_layout(&gd, &t.mem, 8, 0x10000);
+	test_mmio_write(&t, common + 0x16, 0, 2);
+	test_mmio_write(&t, common + 0x18, 8, 2);
+	test_mmio_write(&t, common + 0x1a, 1, 2);
+	assert_int_equal(test_mmio_read(&t, common + 0x1a, 2), 1);
+	test_mmio_write(&t, common + 0x20, (uint32_t)gd.desc_gpa, 4);
+	test_mmio_write(&t, common + 0x24, 0, 4);
+	test_mmio_write(&t, common + 0x28, (uint32_t)gd.avail_gpa, 4);
+	test_mmio_write(&t, common + 0x2c, 0, 4);
+	test_mmio_write(&t, common + 0x30, (uint32_t)gd.used_gpa, 4);
+	test_mmio_write(&t, common + 0x34, 0, 4);
+	test_mmio_write(&t, common + 0x1c, 1, 2);
+	test_mmio_write(&t, common + 0x14, 0x0f, 1);
+	/* The vector's route is the programmed message. */
+	{
+		uint32_t gsi;
+		bool found = false;
+
+		for (gsi = IRQ_NR_LEGACY_GSI; gsi < t.irq.next_gsi; gsi++)
+			if (t.irq.msi[gsi].addr == 0xfee00000u && t.irq.msi[gsi].data == 0x4041) {
+				found = true;
+				break;
+			}
+		assert_true(found);
+		/* A 16-byte buffer for the device; the kick (BAR0 + notify). */
+		buf = gd_end(&gd);
+		gd_set_desc(&gd, 0, buf, sizeof(got), 2 /* WRITE */, 0);
+		gd_publish(&gd, 0);
+		test_mmio_write(&t, BAR_GPA + 0x3000, 0, 2);
+		test_loop_drain(&t);
+		assert_true(gd_get_used(&gd, &id, &len));
+		assert_int_equal(id, 0);
+		assert_int_equal(len, sizeof(got));
+		memcpy(got, gd_ptr(&gd, buf, sizeof(got)), sizeof(got));
+		assert_memory_equal(got, bytes, sizeof(got));
+		/* Exactly one interrupt, on that vector. */
+		assert_int_equal(test_msi_fired(&t, gsi), 1);
+
+		/* Masked: no interrupt, the pending bit instead; unmasked: one. */
+		test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 12, 1, 4);
+		gd_set_desc(&gd, 1, buf, sizeof(got), 2, 0);
+		gd_publish(&gd, 1);
+		test_mmio_write(&t, BAR_GPA + 0x3000, 0, 2);
+		test_loop_drain(&t);
+		assert_true(gd_get_used(&gd, &id, &len));
+		assert_int_equal(test_msi_fired(&t, gsi), 0);
+		assert_int_equal(test_mmio_read(&t, BAR_GPA + 0x5000, 4) & 0x2, 0x2);
+		test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 12, 0, 4);
+		assert_int_equal(test_msi_fired(&t, gsi), 1);
+		assert_int_equal(test_mmio_read(&t, BAR_GPA + 0x5000, 4) & 0x2, 0);
+	}
+	dev_registry_unrealize(&r);
+	test_ctx_fini(&t);
+	unlink(path);
+}
+
+/* --- the registry: one instance per disk ------------------------------------ */
+
+static void test_registry_instances(void **state)
+{
+	static const struct dev_ops *const ops[] = { &serial_device, &virtio_blk_device };
+	char a[] = "/tmp/phyllo-test-disk-XXXXXX", b[] = "/tmp/phyllo-test-disk-XXXXXX";
+	struct test_ctx t;
+	struct dev_registry r;
+	char err[256] = "";
+	int fa = mkstemp(a), fb = mkstemp(b);
+
+	(void)state;
+	assert_true(fa >= 0 && fb >= 0);
+	assert_int_equal(ftruncate(fa, 1 << 20), 0);
+	assert_int_equal(ftruncate(fb, 1 << 20), 0);
+	close(fa);
+	close(fb);
+	test_ctx_init(&t, RAM);
+	for (int i = 0; i < 2; i++) {
+		disk_config_init(&t.cfg.disks[i]);
+		t.cfg.disks[i].path = strdup(i ? b : a);
+		t.cfg.disks[i].image_type = 1; /* raw */
+	}
+	t.cfg.nr_disks = 2;
+	realize(&t, &r, ops, 2);
+	/* The serial port and two disks, each its own instance, in order. */
+	assert_int_equal(r.nr, 3);
+	assert_ptr_equal(r.inst[1].ops, &virtio_blk_device);
+	assert_int_equal(r.inst[1].index, 0);
+	assert_int_equal(r.inst[2].index, 1);
+	assert_non_null(dev_registry_find(&r, &virtio_blk_device, 1));
+	assert_null(dev_registry_find(&r, &virtio_blk_device, 2));
+	assert_int_equal(find_slot(&t, 0x10421af4), 1); /* in table order */
+	dev_registry_unrealize(&r);
+	assert_int_equal(r.nr, 0);
+	dev_registry_unrealize(&r); /* idempotent */
+
+	/* A second disk that cannot open: the first is unwound, the message
+	 * names the file. */
+	free(t.cfg.disks[1].path);
+	t.cfg.disks[1].path = strdup("/nonexistent/disk.img");
+	assert_true(dev_registry_realize(&r, &t.ctx, &t.cfg, ops, 2, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent/disk.img"));
+	assert_int_equal(r.nr, 0);
+	test_ctx_fini(&t);
+	unlink(a);
+	unlink(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_serial_thre),
+		cmocka_unit_test(test_ged_power_button),
+		cmocka_unit_test(test_exits),
+		cmocka_unit_test(test_virtio_msix),
+		cmocka_unit_test(test_registry_instances),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
