@@ -2,20 +2,18 @@
 /*
  * ACPI power management registers of a HW-reduced platform: the sleep
  * control and status registers and the reset register named in the FADT
- * (ports in arch/x86/layout.h). Linux powers off by writing
+ * (ports in acpi_pm.h). Linux powers off by writing
  * SLP_TYP(5) << 2 | SLP_EN to the sleep control register, and reboots by
  * writing the FADT's RESET_VALUE to the reset register.
  */
 #include <stdlib.h>
 
-#include "arch/x86/layout.h"
 #include "dev/bus.h"
 #include "base/log.h"
 #include "dev/dev.h"
+#include "hw/acpi_pm.h"
 
-#define SLP_EN 0x20
-#define SLP_TYP(v) (((v) >> 2) & 0x7)
-#define SLP_TYP_S5 5
+#define SLP_TYP(v) (((v) & ACPI_SLEEP_CTL_SLP_TYP_MASK) >> ACPI_SLEEP_CTL_SLP_TYP_SHIFT)
 
 static void acpi_pm_read(void *opaque, uint64_t off, void *data, unsigned int size)
 {
@@ -31,10 +29,10 @@ static void acpi_pm_write(void *opaque, uint64_t off, const void *data, unsigned
 
 	switch (ACPI_SLEEP_CTL_PORT + off) {
 	case ACPI_SLEEP_CTL_PORT:
-		if ((v & SLP_EN) && SLP_TYP(v) == SLP_TYP_S5) {
+		if ((v & ACPI_SLEEP_CTL_SLP_EN) && SLP_TYP(v) == ACPI_S5_SLP_TYP) {
 			pr_info("guest powered off (ACPI S5)");
 			dev_request_exit(c, VM_EXIT_POWEROFF);
-		} else if (v & SLP_EN) {
+		} else if (v & ACPI_SLEEP_CTL_SLP_EN) {
 			pr_warn("guest asked for sleep state S%u, which is not supported",
 				SLP_TYP(v));
 		}

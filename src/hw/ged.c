@@ -18,10 +18,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "arch/x86/acpi.h"
-#include "arch/x86/layout.h"
 #include "dev/bus.h"
 #include "dev/devstate.h"
+#include "hw/ged.h"
 #include "base/log.h"
 #include "dev/dev.h"
 

@@ -21,32 +21,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/*
- * What the guest writes to the HW-reduced sleep registers (ACPI 6.x
- * 4.8.3.7-8), so the device model can match it. To power off, Linux
- * (ACPICA acpi_hw_extended_sleep()) first writes WAK_STS (0x80) to
- * SLEEP_STATUS_REG to clear it, then (SLP_TYP << 2) | SLP_EN to
- * SLEEP_CONTROL_REG. SLP_TYP comes from the DSDT's \_S5_ package, which we
- * set to 5, so the power-off write is 0x34. Both writes are single bytes;
- * the two registers may share a port.
- */
-#define ACPI_SLEEP_CTL_SLP_TYP_SHIFT	2
-#define ACPI_SLEEP_CTL_SLP_TYP_MASK	0x1c
-#define ACPI_SLEEP_CTL_SLP_EN		0x20
-#define ACPI_SLEEP_STS_WAK_STS		0x80
-#define ACPI_S5_SLP_TYP			5
-#define ACPI_S5_SLEEP_CONTROL \
-	((ACPI_S5_SLP_TYP << ACPI_SLEEP_CTL_SLP_TYP_SHIFT) | ACPI_SLEEP_CTL_SLP_EN)
-
-/*
- * The Generic Event Device register, at ged_mmio_addr: one 32-bit register
- * (the DSDT reads it with DWordAcc). The guest reads it in _EVT after the
- * GED interrupt; the device returns the pending event bits and clears them.
- * Bit values follow Cloud Hypervisor's so the later hotplug events can use
- * the bits below the power button.
- */
-#define ACPI_GED_REG_SIZE		4
-#define ACPI_GED_EVENT_POWER_BUTTON	(1u << 3)
+/* The sleep registers' values (hw/acpi_pm.h) and the GED register (hw/ged.h). */
+#include "hw/acpi_pm.h"
+#include "hw/ged.h"
 
 /*
  * Besides COM1, the DSDT always describes the PC devices Phyllome emulates

@@ -31,19 +31,15 @@
 #define PCI_MMIO32_END 0xfec00000ull
 #define PCI_MMIO64_SIZE (32ull << 30) /* placed after RAM, 1 GiB aligned */
 
-/* The ACPI Generic Event Device's register (hw/ged.c), below the BAR window. */
-#define GED_MMIO_ADDR 0xcffff000u
-#define GED_GSI 5 /* an IOAPIC input nothing else uses; edge, active high */
+/* The ACPI Generic Event Device's register and GSI: hw/ged.h. */
+#include "hw/ged.h"
 
 #define IOAPIC_ADDR 0xfec00000u
 #define LAPIC_ADDR 0xfee00000u
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000u /* one page, for VMX real mode */
 #define KVM_TSS_ADDR 0xfffbd000u          /* three pages */
 
-/* I/O ports of the ACPI HW-reduced registers (see hw/acpi_pm.c). */
-#define ACPI_SLEEP_CTL_PORT 0x600
-#define ACPI_SLEEP_STS_PORT 0x601
-#define ACPI_RESET_PORT 0x602
-#define ACPI_RESET_VALUE 0x01
+/* I/O ports of the ACPI HW-reduced registers: hw/acpi_pm.h. */
+#include "hw/acpi_pm.h"
 
 #endif
