@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The device registry (dev.h): one entry per instance, walked in the
- * board table's order for realize, save, load and the DSDT, in reverse for
+ * board table's order for realize, save and load, in reverse for
  * unrealize, so a device never outlives one it was built on.
  */
 #include "dev/dev.h"
@@ -83,13 +83,6 @@ int dev_registry_load(struct dev_registry *r, const struct snap_reader *rd, char
 			return ret;
 	}
 	return 0;
-}
-
-void dev_registry_acpi_dsdt(struct dev_registry *r, struct aml_buf *b)
-{
-	for (unsigned int i = 0; i < r->nr; i++)
-		if (r->inst[i].ops->acpi_dsdt)
-			r->inst[i].ops->acpi_dsdt(r->inst[i].state, b);
 }
 
 int dev_registry_event(struct dev_registry *r, enum platform_event ev)

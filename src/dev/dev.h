@@ -5,12 +5,13 @@
  * interrupts and the event loop, nothing of the VM itself, so it can be
  * built and tested on a context of a test's making (tests/unit/dev/) with
  * interrupts that a test can watch. bhyve's: each device says what it
- * needs in the DSDT and what it keeps in a snapshot, through its own hooks.
+ * keeps in a snapshot through its own hooks (and, next, what it needs in
+ * the DSDT: today arch/x86/acpi.c still writes the devices' lines).
  *
  * One registry entry per device instance: two disks are two instances of
  * one struct dev_ops, each with its own slice of the configuration. The
  * VM's board table (vmm/vm.c) lists the ops in creation order, which is
- * also the order of PCI slots, snapshot sections and DSDT lines.
+ * also the order of PCI slots and snapshot sections.
  */
 #ifndef PHYLLO_DEV_DEV_H
 #define PHYLLO_DEV_DEV_H
@@ -30,7 +31,6 @@ struct event_loop;
 struct pci_root;
 struct snap_writer;
 struct snap_reader;
-struct aml_buf;
 
 /* Why the VM stopped running. The first reason reported wins. */
 enum vm_exit {
@@ -110,8 +110,6 @@ struct dev_ops {
 	 * error that names it.
 	 */
 	int (*load)(void *state, const struct snap_reader *r, char *err, size_t errlen);
-	/* Its lines inside the DSDT's \_SB scope; NULL: none. */
-	void (*acpi_dsdt)(void *state, struct aml_buf *b);
 	/* Handle ev, or -ENOTSUP when it is not this device's. */
 	int (*platform_event)(void *state, enum platform_event ev);
 };
@@ -139,8 +137,6 @@ void dev_registry_unrealize(struct dev_registry *r);
 int dev_registry_save(struct dev_registry *r, struct snap_writer *w, char *err, size_t errlen);
 int dev_registry_load(struct dev_registry *r, const struct snap_reader *rd, char *err,
 		      size_t errlen);
-/* Every instance's DSDT lines, in table order. */
-void dev_registry_acpi_dsdt(struct dev_registry *r, struct aml_buf *b);
 /* To the first instance that takes it; -ENODEV when none does. */
 int dev_registry_event(struct dev_registry *r, enum platform_event ev);
 /* The state of instance index of ops, or NULL. */

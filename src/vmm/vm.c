@@ -37,8 +37,8 @@ extern const struct dev_ops serial_device, i8042_device, cmos_device, acpi_pm_de
 
 /*
  * The board: every kind of device, in creation order, which is also the
- * order of PCI slots (console, disks, rng, nets, vsock), snapshot sections
- * and DSDT lines.
+ * order of PCI slots (console, disks, rng, nets, vsock) and snapshot
+ * sections.
  */
 static const struct dev_ops *const board[] = {
 	&serial_device, &i8042_device, &cmos_device, &acpi_pm_device, &debug_port_device, &ged_device,
