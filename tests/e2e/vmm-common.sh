@@ -44,7 +44,21 @@ check_boot() {
 		fail "guest MemTotal is '$got_kb' kB, expected a little under $want_kb kB"
 	# The PCI host bridge (Q35 IDs) is found through ECAM/0xCF8.
 	expect_line "$log" '^PHYLLO PCI .*00\.0=8086:29c0'
+	check_acpi "$log" "$cpus" "$mib"
 	echo "ok: $cpus vCPUs, ${mib} MiB: guest sees $got_cpus CPUs and $got_kb kB"
+}
+
+# check_acpi LOG CPUS MEM_MIB: the ACPI tables the guest saw (its "PHYLLO
+# ACPI" line) are byte for byte those of tests/e2e/acpi/<CPUS>cpu-<MIB>m.sums,
+# recorded from a known-good build: a change to them must be deliberate (and
+# the file updated with it), never a side effect of moving code around.
+check_acpi() {
+	local got want f="$PHYLLO_TOP/tests/e2e/acpi/${2}cpu-${3}m.sums"
+	got=$(report_value "$1" ACPI)
+	[ -n "$got" ] || fail "the guest reported no ACPI tables"
+	[ -f "$f" ] || fail "no recorded ACPI tables in $f; the guest saw: $got"
+	want=$(grep -v '^#' "$f" | tr '\n' ' ' | sed 's/ *$//')
+	[ "$got" = "$want" ] || fail "the guest's ACPI tables differ from $f: got '$got', want '$want'"
 }
 
 # test_log NAME: a log file path for this test.

@@ -20,7 +20,8 @@
 #
 # Everything is keyed by the package versions and this script's own files
 # (OUTDIR/.stamp): a second run with nothing changed only checks and exits.
-# PHYLLO_GUEST_KERNEL_PKG=linux-image-... picks another kernel package.
+# PHYLLO_GUEST_KERNEL_PKG=linux-image-... picks another kernel package (a
+# meta package such as linux-image-6.12-amd64 is followed to its image).
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -66,17 +67,15 @@ apt_sig() {
 		/etc/apt/sources.list.d/* /etc/apt/preferences.d/* 2>/dev/null || true; } |
 		sha256sum | cut -d' ' -f1
 }
+# PKG VERSION of a kernel package; a meta package (linux-image-amd64,
+# linux-image-6.12-amd64) is followed to the image it depends on.
 resolve_kernel() {
-	if [[ -n "${PHYLLO_GUEST_KERNEL_PKG:-}" ]]; then
-		local v
-		v=$(apt-cache show --no-all-versions "$PHYLLO_GUEST_KERNEL_PKG" 2>/dev/null |
-			awk '/^Version:/ { print $2; exit }')
-		[[ -n "$v" ]] && echo "$PHYLLO_GUEST_KERNEL_PKG $v"
-		return
-	fi
-	apt-cache show --no-all-versions linux-image-amd64 2>/dev/null |
-		awk '$1 == "Depends:" { for (i = 2; i <= NF; i++) if ($i ~ /^linux-image-/) {
-			v = $(i + 2); sub(/\)$/, "", v); sub(/,$/, "", v); print $i, v; exit } }'
+	apt-cache show --no-all-versions "${PHYLLO_GUEST_KERNEL_PKG:-linux-image-amd64}" 2>/dev/null |
+		awk -v pkg="${PHYLLO_GUEST_KERNEL_PKG:-linux-image-amd64}" '
+		$1 == "Version:" && !ver { ver = $2 }
+		$1 == "Depends:" { for (i = 2; i <= NF; i++) if ($i ~ /^linux-image-/) {
+			v = $(i + 2); sub(/\)$/, "", v); sub(/,$/, "", v); print $i, v; done = 1; exit } }
+		END { if (!done && ver) print pkg, ver }'
 }
 sig="$(apt_sig) ${PHYLLO_GUEST_KERNEL_PKG:-}"
 resolved=
@@ -115,8 +114,9 @@ if [[ ! -f "$deb" ]]; then
 	download || { apt-get update -qq >/dev/null 2>&1 && download; } ||
 		die "apt-get download $kpkg=$kver failed"
 	[[ -f "$deb" ]] || die "apt-get download did not produce $deb"
-	# Older kernels of the same flavour are of no more use.
-	find "$DEBS" -maxdepth 1 -name 'linux-image-*.deb' ! -path "$deb" -delete
+	# Older kernels of the same series (6.1, 6.12, ...) are of no more use.
+	series=$(sed -E 's/^(linux-image-[0-9]+[.][0-9]+)[^0-9].*/\1/' <<<"$kpkg")
+	find "$DEBS" -maxdepth 1 -name "${series}[.+-]*.deb" ! -path "$deb" -delete
 fi
 
 NEW=$OUT.new

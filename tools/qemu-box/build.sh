@@ -9,7 +9,9 @@
 # nested in the box; svm-cr8-vintr-bql.patch says how, docs/testing.md
 # what it changes.
 #
-#   tools/qemu-box/build.sh        prints the path of qemu-system-x86_64
+#   tools/qemu-box/build.sh           prints the path of qemu-system-x86_64
+#   tools/qemu-box/build.sh --cached  the same, but never builds: exit 1
+#                                     when it is not built yet
 #
 # Firmware blobs are not installed: run it with -L /usr/share/qemu (Debian's
 # qemu-system-data, which tools/kvmbox installs anyway).
@@ -23,12 +25,24 @@
 # package's signatures and hashes.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../../tests/guest/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../../tests/guest/lib.sh
 . "$HERE/../../tests/guest/lib.sh"
 
+CACHED_ONLY=0
+[[ "${1:-}" != --cached ]] || CACHED_ONLY=1
 SUITE=${QEMU_BOX_SUITE:-bookworm}
 CACHE=${PHYLLO_CACHE:-$HOME/.cache/phyllome}/qemu-box
 die() { echo "qemu-box: $*" >&2; exit 1; }
+
+built() { [[ -x "$OUT/bin/qemu-system-x86_64" && -f "$OUT/.stamp" ]]; }
+if ((CACHED_ONLY)); then
+	# Without apt: the newest complete build of the current patches.
+	sum=$(cat "$HERE"/*.patch | sha256sum | cut -c1-12)
+	for OUT in $(ls -d "$CACHE"/*-"$sum" 2>/dev/null | sort -V -r); do
+		if built; then echo "$OUT/bin/qemu-system-x86_64"; exit 0; fi
+	done
+	exit 1
+fi
 
 ensure_pkgs dpkg-dev ninja-build meson pkg-config gcc make flex bison python3 \
 	python3-venv libglib2.0-dev libpixman-1-dev zlib1g-dev libcap-ng-dev \
@@ -58,7 +72,15 @@ fi
 [[ -n "$ver" ]] || die "no qemu source package in $SUITE"
 sum=$(cat "$HERE"/*.patch | sha256sum | cut -c1-12)
 OUT=$CACHE/${ver//[:~+]/_}-$sum
-if [[ -x "$OUT/bin/qemu-system-x86_64" && -f "$OUT/.stamp" ]]; then
+if built; then
+	echo "$OUT/bin/qemu-system-x86_64"
+	exit 0
+fi
+# One build at a time (two kvmbox runs may ask at once); the second waits
+# and finds it built.
+exec 9>"$CACHE/build.lock"
+flock 9
+if built; then
 	echo "$OUT/bin/qemu-system-x86_64"
 	exit 0
 fi
