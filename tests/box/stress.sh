@@ -116,9 +116,11 @@ todo() {
 }
 # how_died LOG: abort, panic, freeze or boxdeath, from kvmbox's output.
 how_died() {
+	# A frozen box's last words are soft lockups ("BUG: soft lockup"):
+	# the watchdog's verdict comes before the panic patterns.
 	if grep -qE 'assertion failed|Aborted|core dumped' "$1"; then echo abort
-	elif grep -qE 'Kernel panic|BUG:|Oops|corrupted stack' "$1"; then echo panic
 	elif grep -q 'stopped responding' "$1"; then echo freeze
+	elif grep -qE 'Kernel panic|BUG:|Oops|corrupted stack' "$1"; then echo panic
 	else echo boxdeath
 	fi
 }
