@@ -116,7 +116,7 @@ int config_check_disk(const struct disk_config *d, char *err, size_t errlen)
 	return 0;
 }
 
-bool config_valid_mac(const char *s)
+static bool valid_mac(const char *s)
 {
 	unsigned int b[6];
 	char tail;
@@ -126,7 +126,7 @@ bool config_valid_mac(const char *s)
 		      &tail) == 6;
 }
 
-int config_check_hostfwd(const char *rule, char *err, size_t errlen)
+static int check_hostfwd(const char *rule, char *err, size_t errlen)
 {
 	if (!rule || (strncmp(rule, "tcp:", 4) && strncmp(rule, "udp:", 4)))
 		return BAD("hostfwd '%s' must start with tcp: or udp: "
@@ -146,13 +146,13 @@ int config_check_net(const struct net_config *n, char *err, size_t errlen)
 	if (n->nr_hostfwd > NET_MAX_HOSTFWD)
 		return BAD("at most %d hostfwd rules", NET_MAX_HOSTFWD);
 	for (unsigned int i = 0; i < n->nr_hostfwd; i++) {
-		ret = config_check_hostfwd(n->hostfwd[i], err, errlen);
+		ret = check_hostfwd(n->hostfwd[i], err, errlen);
 		if (ret)
 			return ret;
 	}
 	if (n->fd > NET_MAX_FD)
 		return BAD("fd must be a file descriptor number (0 to %d)", NET_MAX_FD);
-	if (n->mac && !config_valid_mac(n->mac))
+	if (n->mac && !valid_mac(n->mac))
 		return BAD("mac '%s' is not like 12:34:56:78:9a:bc", n->mac);
 	if (n->num_queues < 2 || n->num_queues > NET_MAX_QUEUES || n->num_queues % 2)
 		return BAD("num_queues must be an even number from 2 to %d",

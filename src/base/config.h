@@ -126,9 +126,6 @@ int config_check_cpus(unsigned int boot, const unsigned int *max, char *err, siz
 int config_check_memory(uint64_t size, char *err, size_t errlen);
 int config_check_disk(const struct disk_config *d, char *err, size_t errlen);
 int config_check_net(const struct net_config *n, char *err, size_t errlen);
-/* One hostfwd rule, for the front ends to check as they read them. */
-int config_check_hostfwd(const char *rule, char *err, size_t errlen);
-bool config_valid_mac(const char *mac);
 int config_check_vsock(const struct vsock_config *v, char *err, size_t errlen);
 /*
  * The serial port and the console together: Cloud Hypervisor's default

@@ -49,6 +49,16 @@ int dev_registry_realize(struct dev_registry *r, struct dev_ctx *c, const struct
 	return 0;
 }
 
+unsigned int dev_instances_of_array(const void *first, size_t size, unsigned int n,
+				    const void *slices[], unsigned int max)
+{
+	if (n > max)
+		n = max;
+	for (unsigned int i = 0; i < n; i++)
+		slices[i] = (const char *)first + i * size;
+	return n;
+}
+
 void dev_registry_unrealize(struct dev_registry *r)
 {
 	while (r->nr) {

@@ -114,6 +114,13 @@ struct dev_ops {
 	int (*platform_event)(void *state, enum platform_event ev);
 };
 
+/*
+ * For instances(): one instance per element of an array of the config
+ * (n elements of size bytes from first), at most max.
+ */
+unsigned int dev_instances_of_array(const void *first, size_t size, unsigned int n,
+				    const void *slices[], unsigned int max);
+
 struct dev_instance {
 	const struct dev_ops *ops;
 	unsigned int index;

@@ -287,11 +287,7 @@ static void virtio_blk_free(void *state)
 static unsigned int blk_instances(const struct vm_config *cfg, const void *slices[],
 				  unsigned int max)
 {
-	unsigned int n = cfg->nr_disks < max ? cfg->nr_disks : max;
-
-	for (unsigned int i = 0; i < n; i++)
-		slices[i] = &cfg->disks[i];
-	return n;
+	return dev_instances_of_array(cfg->disks, sizeof(cfg->disks[0]), cfg->nr_disks, slices, max);
 }
 
 static int blk_save(void *state, struct snap_writer *w, char *err, size_t errlen)

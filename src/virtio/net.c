@@ -577,11 +577,7 @@ static int net_load(void *state, const struct snap_reader *r, char *err, size_t 
 static unsigned int net_instances(const struct vm_config *cfg, const void *slices[],
 				  unsigned int max)
 {
-	unsigned int n = cfg->nr_nets < max ? cfg->nr_nets : max;
-
-	for (unsigned int i = 0; i < n; i++)
-		slices[i] = &cfg->nets[i];
-	return n;
+	return dev_instances_of_array(cfg->nets, sizeof(cfg->nets[0]), cfg->nr_nets, slices, max);
 }
 
 static void net_unrealize(void *state)

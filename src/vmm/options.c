@@ -192,7 +192,6 @@ static int parse_cpus(char *arg, struct vm_config *cfg, char *err, size_t errlen
 	char *key, *val, *list = arg;
 	unsigned int max = 0;
 	bool max_given = false;
-	char why[256];
 
 	while (kv_next(&list, &key, &val)) {
 		if (!val && parse_uint(key, UINT_MAX, &cfg->boot_vcpus) == 0)
@@ -216,11 +215,8 @@ static int parse_cpus(char *arg, struct vm_config *cfg, char *err, size_t errlen
 			return -EINVAL;
 		}
 	}
-	if (config_check_cpus(cfg->boot_vcpus, max_given ? &max : NULL, why, sizeof(why)) < 0) {
-		errbuf_set(err, errlen, "--cpus: %s", why);
-		return -EINVAL;
-	}
-	return 0;
+	return config_check(err, errlen, "--cpus",
+			    config_check_cpus(cfg->boot_vcpus, max_given ? &max : NULL, err, errlen));
 }
 
 static int parse_memory(char *arg, struct vm_config *cfg, char *err, size_t errlen)
