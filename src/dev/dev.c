@@ -95,6 +95,32 @@ int dev_registry_load(struct dev_registry *r, const struct snap_reader *rd, char
 	return 0;
 }
 
+void dev_registry_write_dsdt(struct dev_registry *r, struct aml_buf *b)
+{
+	for (unsigned int i = 0; i < r->nr; i++)
+		if (r->inst[i].ops->write_dsdt)
+			r->inst[i].ops->write_dsdt(r->inst[i].state, b);
+}
+
+int dev_reserve_memory(struct dev_ctx *c, uint64_t base, uint64_t size)
+{
+	struct dev_reserved *res = &c->reserved;
+
+	if (!size || base + size - 1 < base) {
+		pr_err("reserved range %#llx+%#llx is empty or wraps", (unsigned long long)base,
+		       (unsigned long long)size);
+		return -EINVAL;
+	}
+	if (res->nr == DEV_MAX_RESERVED) {
+		pr_err("more than %d reserved ranges", DEV_MAX_RESERVED);
+		return -E2BIG;
+	}
+	res->range[res->nr].base = base;
+	res->range[res->nr].size = size;
+	res->nr++;
+	return 0;
+}
+
 int dev_registry_event(struct dev_registry *r, enum platform_event ev)
 {
 	for (unsigned int i = 0; i < r->nr; i++) {

@@ -5,13 +5,13 @@
  * interrupts and the event loop, nothing of the VM itself, so it can be
  * built and tested on a context of a test's making (tests/unit/dev/) with
  * interrupts that a test can watch. bhyve's: each device says what it
- * keeps in a snapshot through its own hooks (and, next, what it needs in
- * the DSDT: today arch/x86/acpi.c still writes the devices' lines).
+ * keeps in a snapshot and what it needs in the DSDT through its own hooks,
+ * so a new device touches its own file, its meson.build and the board.
  *
  * One registry entry per device instance: two disks are two instances of
  * one struct dev_ops, each with its own slice of the configuration. The
  * VM's board table (vmm/vm.c) lists the ops in creation order, which is
- * also the order of PCI slots and snapshot sections.
+ * also the order of PCI slots, snapshot sections and DSDT objects.
  */
 #ifndef PHYLLO_DEV_DEV_H
 #define PHYLLO_DEV_DEV_H
@@ -26,6 +26,7 @@
 #include "base/memory.h"
 #include "dev/bus.h"
 
+struct aml_buf;
 struct chardev;
 struct event_loop;
 struct pci_root;
@@ -51,6 +52,20 @@ struct dev_host {
 	struct timespec start;    /* process start, for boot-time markers */
 };
 
+#define DEV_MAX_RESERVED 16
+
+/*
+ * Guest-physical ranges no driver claims that the OS must still leave
+ * alone (ECAM, a device's fixed registers), in the order devices reserved
+ * them: the board's motherboard device (hw/mbrd.c, PNP0C02) lists them.
+ */
+struct dev_reserved {
+	unsigned int nr;
+	struct {
+		uint64_t base, size;
+	} range[DEV_MAX_RESERVED];
+};
+
 /* Everything a device may use. */
 struct dev_ctx {
 	struct guest_mem *mem;
@@ -67,7 +82,11 @@ struct dev_ctx {
 	/* Any thread: ask the VM to stop for this reason. */
 	void (*request_exit)(struct dev_ctx *c, enum vm_exit why);
 	void *machine; /* for the two hooks above */
+	struct dev_reserved reserved; /* see dev_reserve_memory() */
 };
+
+/* From realize: reserve [base, base + size) for the motherboard device. */
+int dev_reserve_memory(struct dev_ctx *c, uint64_t base, uint64_t size);
 
 static inline void dev_request_exit(struct dev_ctx *c, enum vm_exit why)
 {
@@ -112,6 +131,14 @@ struct dev_ops {
 	int (*load)(void *state, const struct snap_reader *r, char *err, size_t errlen);
 	/* Handle ev, or -ENOTSUP when it is not this device's. */
 	int (*platform_event)(void *state, enum platform_event ev);
+	/*
+	 * ACPI: append what the OS must learn of this instance from the DSDT
+	 * (its Device objects, with _HID and _CRS) to the \_SB scope that
+	 * the table builder has open. Called after every instance is
+	 * realized. NULL: nothing to describe. Errors are the buffer's
+	 * (sticky, see dev/aml.h).
+	 */
+	void (*write_dsdt)(void *state, struct aml_buf *b);
 };
 
 /*
@@ -144,6 +171,8 @@ void dev_registry_unrealize(struct dev_registry *r);
 int dev_registry_save(struct dev_registry *r, struct snap_writer *w, char *err, size_t errlen);
 int dev_registry_load(struct dev_registry *r, const struct snap_reader *rd, char *err,
 		      size_t errlen);
+/* Every instance's DSDT objects, in registry order. */
+void dev_registry_write_dsdt(struct dev_registry *r, struct aml_buf *b);
 /* To the first instance that takes it; -ENODEV when none does. */
 int dev_registry_event(struct dev_registry *r, enum platform_event ev);
 /* The state of instance index of ops, or NULL. */

@@ -8,30 +8,48 @@
  * `hwclock -r` agree, and time keeps running. The other 114 bytes are RAM
  * that belongs to struct dev_host, so it survives a guest reboot as
  * battery-backed CMOS does (firmware and tests keep state there).
- * Periodic and alarm interrupts are not modeled: Linux keeps time with
- * kvmclock and the LAPIC timer.
+ *
+ * Interrupts (IRQ 8), as register B enables them: update-ended (UIE) and
+ * alarm (AIE) at each second of the clock, periodic (PIE) at register A's
+ * rate (2 Hz to 8 kHz). Register C holds the flags; reading it clears them
+ * and lowers the line, which is raised while a flag and its enable are
+ * both set (IRQF), as on the MC146818. Timers run only while an interrupt
+ * is enabled: a guest that enables none costs nothing. UF is also set for
+ * a guest that polls register C across a second without enabling UIE.
+ * Linux's rtc-cmos uses UIE and the alarm for hwclock and wake-up timers;
+ * firmware and other OSes the periodic interrupt.
  *
  * Snapshots ("dev.cmos") keep the index register, the guest's offset to
- * host time and all 128 bytes of RAM (registers A and B live there; C and
- * D are synthesized): a restoring process starts with blank CMOS. The
+ * host time and all 128 bytes of RAM (registers A, B and C live there;
+ * D is synthesized): a restoring process starts with blank CMOS. The
  * clock then reads host time plus the offset, so after a restore the RTC
  * shows the real time as the guest set it, as on a machine that slept.
+ * The timers follow from registers A and B; the line's level from C.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "dev/aml.h"
 #include "dev/bus.h"
 #include "dev/devstate.h"
 #include "base/log.h"
+#include "base/loop.h"
 #include "dev/dev.h"
 
 #define CMOS_INDEX 0x70
+#define RTC_IRQ 8
 #define RTC_SECONDS 0x00
+#define RTC_SECONDS_ALARM 0x01
 #define RTC_MINUTES 0x02
+#define RTC_MINUTES_ALARM 0x03
 #define RTC_HOURS 0x04
+#define RTC_HOURS_ALARM 0x05
 #define RTC_DAY_OF_WEEK 0x06
 #define RTC_DAY 0x07
 #define RTC_MONTH 0x08
@@ -53,17 +71,34 @@
 #define RTC_TIME_MAX 253402300799ll  /* 9999-12-31 23:59:59 UTC */
 #define RTC_MAX_OFFSET (RTC_TIME_MAX - RTC_TIME_MIN)
 
+#define REG_A_RATE 0x0f
 #define REG_B_SET 0x80
+#define REG_B_PIE 0x40
+#define REG_B_AIE 0x20
+#define REG_B_UIE 0x10
 #define REG_B_DM_BINARY 0x04
 #define REG_B_24H 0x02
+#define REG_C_IRQF 0x80
+#define REG_C_PF 0x40
+#define REG_C_AF 0x20
+#define REG_C_UF 0x10
+#define REG_C_FLAGS (REG_C_PF | REG_C_AF | REG_C_UF) /* same bits as B's enables */
 #define REG_D_VRT 0x80
+#define ALARM_DONT_CARE 0xc0 /* an alarm byte of 11xxxxxx matches any value */
 
 struct cmos {
 	struct bus *pio;
+	struct irq_chip *irq;
+	struct event_loop *loop;
 	pthread_mutex_t lock;
-	uint8_t *ram; /* 128 bytes, owned by dev_host */
+	uint8_t *ram; /* 128 bytes, owned by dev_host; ram[RTC_REG_C] is register C */
 	uint8_t index;
-	time_t offset; /* guest time minus host time, from guest writes */
+	time_t offset;     /* guest time minus host time, from guest writes */
+	time_t last_second; /* host second of the last update seen (UF) */
+	int irq_level;
+	int second_fd, periodic_fd; /* timerfds, armed while enabled */
+	bool second_armed;
+	uint8_t periodic_rate; /* register A's rate the periodic timer runs at; 0 = off */
 };
 
 static uint8_t to_bcd(int v) { return (uint8_t)(((v / 10) << 4) | (v % 10)); }
@@ -144,6 +179,136 @@ static void rtc_write_time(struct cmos *c, uint8_t reg, uint8_t v)
 	c->offset += set - now;
 }
 
+/* ---- interrupts; all with c->lock held ---- */
+
+/* IRQF and the line follow the flags and their enables. */
+static void rtc_update_irq(struct cmos *c)
+{
+	uint8_t *regc = &c->ram[RTC_REG_C];
+	int level;
+
+	*regc &= REG_C_IRQF | REG_C_FLAGS;
+	if (*regc & c->ram[RTC_REG_B] & REG_C_FLAGS)
+		*regc |= REG_C_IRQF;
+	level = !!(*regc & REG_C_IRQF);
+	if (level != c->irq_level) {
+		c->irq_level = level;
+		irq_set_level(c->irq, RTC_IRQ, level);
+	}
+}
+
+static void arm(int fd, int flags, time_t first_s, long first_ns, long period_ns)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = first_s, .tv_nsec = first_ns },
+		.it_interval = { .tv_sec = period_ns / 1000000000L, .tv_nsec = period_ns % 1000000000L },
+	};
+
+	if (timerfd_settime(fd, flags, &its, NULL) < 0)
+		pr_err("cmos: timerfd_settime: %s", strerror(errno));
+}
+
+/*
+ * Register A's rate select: 3-15 give 32768 Hz >> (rate - 1), i.e. 8192 Hz
+ * down to 2 Hz; 1 and 2 repeat 8 and 9 (256 and 128 Hz); 0 is off.
+ */
+static long rtc_period_ns(uint8_t rate)
+{
+	if (rate == 0)
+		return 0;
+	if (rate < 3)
+		rate = (uint8_t)(rate + 7);
+	return (long)((1000000000ull << (rate - 1)) / 32768);
+}
+
+/* Arm or stop the timers for what registers A and B now ask. */
+static void rtc_update(struct cmos *c)
+{
+	uint8_t b = c->ram[RTC_REG_B];
+	bool second = b & (REG_B_UIE | REG_B_AIE);
+	uint8_t rate = (b & REG_B_PIE) ? c->ram[RTC_REG_A] & REG_A_RATE : 0;
+
+	if (second != c->second_armed) {
+		/* At each whole second of CLOCK_REALTIME: the offset is whole seconds. */
+		arm(c->second_fd, TFD_TIMER_ABSTIME, second ? time(NULL) + 1 : 0, 0,
+		    second ? 1000000000L : 0);
+		c->second_armed = second;
+	}
+	if (rate != c->periodic_rate) {
+		long ns = rtc_period_ns(rate);
+
+		arm(c->periodic_fd, 0, 0, ns, ns);
+		c->periodic_rate = rate;
+	}
+	rtc_update_irq(c);
+}
+
+static bool alarm_matches(struct cmos *c, uint8_t alarm_reg, uint8_t time_reg)
+{
+	uint8_t want = c->ram[alarm_reg];
+
+	return (want & ALARM_DONT_CARE) == ALARM_DONT_CARE || want == rtc_read_time(c, time_reg);
+}
+
+/* A second of the clock has passed: the update-ended and alarm flags. */
+static void rtc_second(struct cmos *c)
+{
+	c->last_second = time(NULL);
+	c->ram[RTC_REG_C] |= REG_C_UF;
+	if (alarm_matches(c, RTC_SECONDS_ALARM, RTC_SECONDS) &&
+	    alarm_matches(c, RTC_MINUTES_ALARM, RTC_MINUTES) &&
+	    alarm_matches(c, RTC_HOURS_ALARM, RTC_HOURS))
+		c->ram[RTC_REG_C] |= REG_C_AF;
+	rtc_update_irq(c);
+}
+
+/* Reading C returns the flags and clears them, which lowers the line. */
+static uint8_t rtc_read_c(struct cmos *c)
+{
+	uint8_t v;
+
+	if (!c->second_armed && time(NULL) != c->last_second) {
+		c->last_second = time(NULL);
+		c->ram[RTC_REG_C] |= REG_C_UF; /* for a guest that polls UF */
+		rtc_update_irq(c);
+	}
+	v = c->ram[RTC_REG_C];
+	c->ram[RTC_REG_C] = 0;
+	rtc_update_irq(c);
+	return v;
+}
+
+static bool timer_expired(int fd)
+{
+	uint64_t n;
+
+	return read(fd, &n, sizeof(n)) == sizeof(n) && n > 0;
+}
+
+static void rtc_on_second(void *opaque, uint32_t events)
+{
+	struct cmos *c = opaque;
+
+	(void)events;
+	pthread_mutex_lock(&c->lock);
+	if (timer_expired(c->second_fd) && c->second_armed)
+		rtc_second(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void rtc_on_periodic(void *opaque, uint32_t events)
+{
+	struct cmos *c = opaque;
+
+	(void)events;
+	pthread_mutex_lock(&c->lock);
+	if (timer_expired(c->periodic_fd) && c->periodic_rate) {
+		c->ram[RTC_REG_C] |= REG_C_PF;
+		rtc_update_irq(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 static void cmos_read(void *opaque, uint64_t off, void *data, unsigned int size)
 {
 	struct cmos *c = opaque;
@@ -158,7 +323,7 @@ static void cmos_read(void *opaque, uint64_t off, void *data, unsigned int size)
 		else if (reg == RTC_REG_A)
 			v = c->ram[reg] & 0x7f; /* never "update in progress" */
 		else if (reg == RTC_REG_C)
-			v = 0; /* no interrupt flags: reading clears them */
+			v = rtc_read_c(c);
 		else if (reg == RTC_REG_D)
 			v = REG_D_VRT;
 		else
@@ -182,6 +347,8 @@ static void cmos_write(void *opaque, uint64_t off, const void *data, unsigned in
 		rtc_write_time(c, c->index, v);
 	} else if (c->index != RTC_REG_C && c->index != RTC_REG_D) {
 		c->ram[c->index] = c->index == RTC_REG_B ? (uint8_t)(v & ~REG_B_SET) : v;
+		if (c->index == RTC_REG_A || c->index == RTC_REG_B)
+			rtc_update(c);
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -236,6 +403,10 @@ static int cmos_load(void *state, const struct snap_reader *r, char *err, size_t
 	c->offset = (time_t)st.offset;
 	c->index = st.index;
 	memcpy(c->ram, st.ram, CMOS_RAM_SIZE);
+	/* The line's level is in the irqchip state: take it, do not drive it. */
+	c->ram[RTC_REG_C] &= REG_C_IRQF | REG_C_FLAGS;
+	c->irq_level = !!(c->ram[RTC_REG_C] & REG_C_IRQF);
+	rtc_update(c);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
@@ -254,21 +425,53 @@ static int cmos_realize(struct dev_ctx *ctx, const void *slice, unsigned int ind
 	if (!c)
 		return -ENOMEM;
 	c->pio = ctx->pio;
+	c->irq = ctx->irq;
+	c->loop = ctx->host->loop;
 	c->ram = ctx->host->cmos_ram;
 	if (c->ram[RTC_REG_A] == 0) {
 		/* First power-on: 32.768 kHz time base, 24-hour BCD. */
 		c->ram[RTC_REG_A] = 0x26;
 		c->ram[RTC_REG_B] = REG_B_24H;
 	}
+	/*
+	 * A new boot starts with interrupts off and no flags, as after RESET#;
+	 * the rest of register B and the RAM are battery-backed.
+	 */
+	c->ram[RTC_REG_B] &= (uint8_t)~(REG_B_PIE | REG_B_AIE | REG_B_UIE);
+	c->ram[RTC_REG_C] = 0;
+	c->last_second = time(NULL);
 	pthread_mutex_init(&c->lock, NULL);
+	c->second_fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	c->periodic_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (c->second_fd < 0 || c->periodic_fd < 0) {
+		ret = -errno;
+		errbuf_set(err, errlen, "cmos: timerfd_create: %s", strerror(errno));
+		goto fail;
+	}
+	ret = loop_add(c->loop, c->second_fd, EPOLLIN, rtc_on_second, c);
+	if (ret == 0) {
+		ret = loop_add(c->loop, c->periodic_fd, EPOLLIN, rtc_on_periodic, c);
+		if (ret < 0)
+			loop_del(c->loop, c->second_fd);
+	}
+	if (ret < 0)
+		goto fail;
 	ret = bus_register(ctx->pio, CMOS_INDEX, 2, "cmos", &cmos_bus_ops, c);
 	if (ret < 0) {
-		pthread_mutex_destroy(&c->lock);
-		free(c);
-		return ret;
+		loop_del(c->loop, c->second_fd);
+		loop_del(c->loop, c->periodic_fd);
+		goto fail;
 	}
 	*state = c;
 	return 0;
+fail:
+	if (c->second_fd >= 0)
+		close(c->second_fd);
+	if (c->periodic_fd >= 0)
+		close(c->periodic_fd);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	return ret;
 }
 
 static void cmos_destroy(void *state)
@@ -276,8 +479,26 @@ static void cmos_destroy(void *state)
 	struct cmos *c = state;
 
 	bus_unregister(c->pio, CMOS_INDEX);
+	loop_del(c->loop, c->second_fd);
+	loop_del(c->loop, c->periodic_fd);
+	close(c->second_fd);
+	close(c->periodic_fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
+}
+
+/* PNP0B00 at 0x70-0x71, IRQ 8: rtc_cmos needs the IRQ from here. */
+static void cmos_write_dsdt(void *state, struct aml_buf *b)
+{
+	(void)state;
+	aml_device_begin(b, "RTC");
+	aml_name_eisaid(b, "_HID", "PNP0B00");
+	aml_name(b, "_CRS");
+	aml_resource_template_begin(b);
+	aml_io(b, true, CMOS_INDEX, CMOS_INDEX, 1, 2);
+	aml_irq_no_flags(b, RTC_IRQ);
+	aml_end(b);
+	aml_end(b);
 }
 
 const struct dev_ops cmos_device = {
@@ -286,4 +507,5 @@ const struct dev_ops cmos_device = {
 	.unrealize = cmos_destroy,
 	.save = cmos_save,
 	.load = cmos_load,
+	.write_dsdt = cmos_write_dsdt,
 };

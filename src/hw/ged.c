@@ -4,7 +4,7 @@
  * about events that have no register of their own, today the power button
  * (the API's vm.power-button), later hotplug.
  *
- * The DSDT (arch/x86/acpi.c) describes a GED with one edge interrupt and a
+ * Its DSDT objects (ged_write_dsdt) describe a GED with one edge interrupt and a
  * 32-bit event register at GED_MMIO_ADDR. ged_raise() sets an event bit and
  * pulses the interrupt; Linux's GED driver then runs _EVT, which reads the
  * register (the read returns and clears the pending bits) and notifies
@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "dev/aml.h"
 #include "dev/bus.h"
 #include "dev/devstate.h"
 #include "hw/ged.h"
@@ -128,7 +129,9 @@ static int ged_realize(struct dev_ctx *c, const void *slice, unsigned int index,
 	g->irq = c->irq;
 	g->mmio = c->mmio;
 	pthread_mutex_init(&g->lock, NULL);
-	ret = bus_register(c->mmio, GED_MMIO_ADDR, ACPI_GED_REG_SIZE, "ged", &ged_bus_ops, g);
+	ret = dev_reserve_memory(c, GED_MMIO_ADDR, ACPI_GED_REG_SIZE);
+	if (ret == 0)
+		ret = bus_register(c->mmio, GED_MMIO_ADDR, ACPI_GED_REG_SIZE, "ged", &ged_bus_ops, g);
 	if (ret < 0) {
 		pthread_mutex_destroy(&g->lock);
 		free(g);
@@ -149,6 +152,52 @@ static void ged_destroy(void *state)
 	free(g);
 }
 
+/*
+ * A PNP0C0C power button and the GED (ACPI 6.x 5.6.9) that notifies it.
+ * Linux's evged driver requests every interrupt in _CRS (which therefore
+ * lists nothing else) and calls _EVT with the GSI. _EVT reads the event
+ * register, which also acknowledges the events:
+ *
+ *	Local0 = GEVT
+ *	If (Local0 & POWER_BUTTON) { Notify (\_SB.PWRB, 0x80) }
+ */
+static void ged_write_dsdt(void *state, struct aml_buf *b)
+{
+	(void)state;
+	aml_device_begin(b, "PWRB");
+	aml_name_eisaid(b, "_HID", "PNP0C0C");
+	aml_name_integer(b, "_UID", 0);
+	aml_end(b);
+
+	aml_device_begin(b, "GED");
+	aml_name_string(b, "_HID", "ACPI0013");
+	aml_name_integer(b, "_UID", 0);
+	aml_name(b, "_CRS");
+	aml_resource_template_begin(b);
+	aml_interrupt(b, AML_INT_CONSUMER | AML_INT_EDGE, GED_GSI);
+	aml_end(b);
+	aml_operation_region(b, "GREG", AML_SYSTEM_MEMORY, GED_MMIO_ADDR, ACPI_GED_REG_SIZE);
+	aml_field_begin(b, "GREG", AML_DWORD_ACC, AML_WRITE_AS_ZEROS);
+	aml_field_unit(b, "GEVT", 8 * ACPI_GED_REG_SIZE);
+	aml_end(b);
+
+	aml_method_begin(b, "_EVT", 1, true);
+	aml_store(b);
+	aml_namestring(b, "GEVT");
+	aml_local(b, 0);
+	aml_if_begin(b);
+	aml_and(b);
+	aml_local(b, 0);
+	aml_integer(b, ACPI_GED_EVENT_POWER_BUTTON);
+	aml_no_target(b);
+	aml_notify(b);
+	aml_namestring(b, "\\_SB.PWRB");
+	aml_integer(b, 0x80); /* power button pressed (5.6.6) */
+	aml_end(b);
+	aml_end(b);
+	aml_end(b);
+}
+
 const struct dev_ops ged_device = {
 	.name = "ged",
 	.realize = ged_realize,
@@ -156,4 +205,5 @@ const struct dev_ops ged_device = {
 	.save = ged_save,
 	.load = ged_load,
 	.platform_event = ged_platform_event,
+	.write_dsdt = ged_write_dsdt,
 };

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/aml.h"
 #include "dev/bus.h"
 #include "dev/devstate.h"
 #include "base/log.h"
@@ -21,6 +22,7 @@
 
 #define I8042_DATA 0x60
 #define I8042_CMD 0x64
+#define I8042_KBD_IRQ 1
 
 #define STATUS_OBF 0x01 /* output buffer full */
 #define STATUS_SYS 0x04 /* self-test passed */
@@ -196,10 +198,30 @@ static void i8042_destroy(void *state)
 	free(k);
 }
 
+/*
+ * PNP0303 with both ports and IRQ 1: in HW-reduced ACPI Linux maps an ISA
+ * IRQ only for a device the DSDT describes. No PS/2 mouse entry: Linux
+ * then leaves the AUX port alone.
+ */
+static void i8042_write_dsdt(void *state, struct aml_buf *b)
+{
+	(void)state;
+	aml_device_begin(b, "PS2K");
+	aml_name_eisaid(b, "_HID", "PNP0303");
+	aml_name(b, "_CRS");
+	aml_resource_template_begin(b);
+	aml_io(b, true, I8042_DATA, I8042_DATA, 1, 1);
+	aml_io(b, true, I8042_CMD, I8042_CMD, 1, 1);
+	aml_irq_no_flags(b, I8042_KBD_IRQ);
+	aml_end(b);
+	aml_end(b);
+}
+
 const struct dev_ops i8042_device = {
 	.name = "i8042",
 	.realize = i8042_realize,
 	.unrealize = i8042_destroy,
 	.save = i8042_save,
 	.load = i8042_load,
+	.write_dsdt = i8042_write_dsdt,
 };

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/aml.h"
 #include "dev/bus.h"
 #include "dev/devstate.h"
 #include "base/log.h"
@@ -345,6 +346,22 @@ static void serial_destroy(void *state)
 	free(s);
 }
 
+/* PNP0501 at 0x3f8-0x3ff, IRQ 4: without it Linux gives the port no IRQ. */
+static void serial_write_dsdt(void *state, struct aml_buf *b)
+{
+	(void)state;
+	aml_device_begin(b, "COM1");
+	aml_name_eisaid(b, "_HID", "PNP0501");
+	aml_name_integer(b, "_UID", 0);
+	aml_name_integer(b, "_STA", 0x0f); /* present, enabled, shown, working */
+	aml_name(b, "_CRS");
+	aml_resource_template_begin(b);
+	aml_io(b, true, COM1_BASE, COM1_BASE, 1, 8);
+	aml_irq_no_flags(b, COM1_IRQ);
+	aml_end(b);
+	aml_end(b);
+}
+
 const struct dev_ops serial_device = {
 	.name = "serial",
 	.instances = serial_instances,
@@ -352,4 +369,5 @@ const struct dev_ops serial_device = {
 	.unrealize = serial_destroy,
 	.save = serial_save,
 	.load = serial_load,
+	.write_dsdt = serial_write_dsdt,
 };

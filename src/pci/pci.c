@@ -18,9 +18,7 @@
 
 #include "base/log.h"
 
-#define PCI_CF8_PORT 0xcf8
 #define PCI_CF8_ENABLE 0x80000000u
-#define PCI_ECAM_BUS0_SIZE (1u << 20)
 
 /* The host bridge: Intel Q35 (MCH) IDs, which Linux and firmware know. */
 #define HOST_BRIDGE_VENDOR 0x8086
@@ -293,7 +291,7 @@ int pci_root_init(struct pci_root *root, struct bus *pio, struct bus *mmio,
 	root->devs[0] = &root->host_bridge;
 	root->host_bridge.root = root;
 
-	ret = bus_register(pio, PCI_CF8_PORT, 8, "pci-cf8", &cf8_bus_ops, root);
+	ret = bus_register(pio, PCI_CF8_PORT, PCI_CF8_PORTS, "pci-cf8", &cf8_bus_ops, root);
 	if (ret == 0)
 		ret = bus_register(mmio, win->ecam_base, PCI_ECAM_BUS0_SIZE, "pci-ecam",
 				   &ecam_bus_ops, root);

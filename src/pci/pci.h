@@ -22,6 +22,9 @@
 #define PCI_CFG_SIZE 4096
 #define PCI_MAX_DEVICES 32 /* one function per slot on bus 0 */
 #define PCI_NUM_BARS 6
+#define PCI_CF8_PORT 0xcf8 /* CONFIG_ADDRESS; CONFIG_DATA at 0xcfc */
+#define PCI_CF8_PORTS 8
+#define PCI_ECAM_BUS0_SIZE (1u << 20) /* ECAM covers bus 0 only */
 
 /* Standard header offsets. */
 #define PCI_VENDOR_ID 0x00

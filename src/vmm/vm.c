@@ -31,19 +31,20 @@
 /* APIC IDs must fit the 8-bit xAPIC ID (0xff is broadcast, one for the IOAPIC). */
 #define VM_MAX_VCPUS 254
 
-extern const struct dev_ops serial_device, i8042_device, cmos_device, acpi_pm_device,
-	debug_port_device, ged_device, virtio_rng_device, virtio_blk_device, virtio_console_device,
-	virtio_net_device, virtio_vsock_device;
+extern const struct dev_ops serial_device, cmos_device, i8042_device, pci_host_device,
+	mbrd_device, acpi_pm_device, debug_port_device, ged_device, virtio_rng_device,
+	virtio_blk_device, virtio_console_device, virtio_net_device, virtio_vsock_device;
 
 /*
  * The board: every kind of device, in creation order, which is also the
- * order of PCI slots (console, disks, rng, nets, vsock) and snapshot
- * sections.
+ * order of PCI slots (console, disks, rng, nets, vsock), snapshot sections
+ * and DSDT objects (COM1, RTC, PS2K, PCI0, MBRD, PWRB, GED: the order the
+ * guest's tables had before devices wrote their own, tests/e2e/acpi/).
  */
 static const struct dev_ops *const board[] = {
-	&serial_device, &i8042_device, &cmos_device, &acpi_pm_device, &debug_port_device, &ged_device,
-	&virtio_console_device, &virtio_blk_device, &virtio_rng_device, &virtio_net_device,
-	&virtio_vsock_device,
+	&serial_device, &cmos_device, &i8042_device, &pci_host_device, &mbrd_device,
+	&acpi_pm_device, &debug_port_device, &ged_device, &virtio_console_device,
+	&virtio_blk_device, &virtio_rng_device, &virtio_net_device, &virtio_vsock_device,
 };
 
 void vm_request_exit(struct vm *vm, enum vm_exit reason)
@@ -188,6 +189,11 @@ static int setup_pci(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+static void write_dsdt_devices(struct aml_buf *b, void *opaque)
+{
+	dev_registry_write_dsdt(opaque, b);
+}
+
 static int build_acpi(struct vm *vm, char *err, size_t errlen)
 {
 	struct acpi_layout l = {
@@ -199,17 +205,11 @@ static int build_acpi(struct vm *vm, char *err, size_t errlen)
 		.sleep_sts_port = ACPI_SLEEP_STS_PORT,
 		.reset_port = ACPI_RESET_PORT,
 		.reset_value = ACPI_RESET_VALUE,
-		.serial_port = vm->cfg->serial.mode != CONSOLE_OFF ? 0x3f8 : 0,
-		.serial_irq = 4,
 		.pci_ecam_base = PCI_ECAM_BASE,
 		.pci_bus_start = 0,
 		.pci_bus_end = 0,
-		.pci_mmio32_base = vm->pci.mmio32_base,
-		.pci_mmio32_size = vm->pci.mmio32_end - vm->pci.mmio32_base,
-		.pci_mmio64_base = vm->pci.mmio64_base,
-		.pci_mmio64_size = vm->pci.mmio64_end - vm->pci.mmio64_base,
-		.ged_mmio_addr = GED_MMIO_ADDR,
-		.ged_gsi = GED_GSI,
+		.write_devices = write_dsdt_devices,
+		.opaque = &vm->devs,
 	};
 	void *buf = guest_mem_ptr(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
 	ssize_t n = acpi_build_tables(buf, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, &l);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Tests for the AML encoder (aml.c) and the ACPI tables (acpi.c).
+ * Tests for the AML encoder (dev/aml.c) and the ACPI tables (acpi.c).
  *
  * The encoder is checked byte for byte against the encodings in the ACPI
- * spec. The tables are built for several layouts and then read back the way
- * a guest does: RSDP -> XSDT -> each table, every pointer inside the buffer,
- * every checksum zero. Finally iasl (acpica-tools) disassembles each table
+ * spec. The tables are built for several layouts, with and without the
+ * board's devices (realized on a test device context, each writing its own
+ * DSDT objects), and then read back the way a guest does: RSDP -> XSDT ->
+ * each table, every pointer inside the buffer, every checksum zero. Finally iasl (acpica-tools) disassembles each table
  * and compiles the disassembly again: the same tool the ACPI community uses
  * to find broken tables, so it catches what our own reader would share our
  * misreadings of. iasl is required; a missing iasl fails the test.
@@ -24,8 +25,12 @@
 #include <cmocka.h>
 
 #include "arch/x86/acpi.h"
-#include "arch/x86/aml.h"
 #include "base/log.h"
+#include "dev/aml.h"
+#include "dev/test_ctx.h"
+
+extern const struct dev_ops serial_device, cmos_device, i8042_device, pci_host_device,
+	mbrd_device, ged_device;
 
 #define TABLE_GPA 0xe0000
 #define HIGH_GPA 0x100000000ull	/* above 4 GiB: no 32-bit DSDT pointer */
@@ -508,11 +513,67 @@ static struct acpi_layout base_layout(unsigned int ncpus)
 		.sleep_sts_port = 0x601,
 		.reset_port = 0x602,
 		.reset_value = 0x01,
-		.serial_port = 0x3f8,
-		.serial_irq = 4,
 	};
 
 	return l;
+}
+
+/*
+ * The DSDT devices of vmm/vm.c's board, in its order, realized on a test
+ * context: with the serial port on or off, and with a reservation above
+ * 4 GiB (first, so MBRD also gets a QWord descriptor).
+ */
+static const struct dev_ops *const board_ops[] = {
+	&serial_device, &cmos_device, &i8042_device, &pci_host_device, &mbrd_device, &ged_device,
+};
+
+struct board {
+	struct test_ctx t;
+	struct dev_registry r;
+};
+
+static struct board board, board_no_serial, board_high;
+
+static void board_up(struct board *bd, enum console_mode serial, uint64_t high)
+{
+	char err[256] = "";
+
+	test_ctx_init(&bd->t, 1u << 20);
+	bd->t.cfg.serial.mode = serial;
+	if (high)
+		assert_int_equal(dev_reserve_memory(&bd->t.ctx, high, 0x1000), 0);
+	if (dev_registry_realize(&bd->r, &bd->t.ctx, &bd->t.cfg, board_ops, ARRAY_SIZE(board_ops),
+				 err, sizeof(err)) < 0)
+		fail_msg("realize: %s", err);
+}
+
+static void board_down(struct board *bd)
+{
+	dev_registry_unrealize(&bd->r);
+	test_ctx_fini(&bd->t);
+}
+
+static void board_dsdt(struct aml_buf *b, void *opaque)
+{
+	dev_registry_write_dsdt(&((struct board *)opaque)->r, b);
+}
+
+static int boards_up(void **state)
+{
+	(void)state;
+	board_up(&board, CONSOLE_NULL, 0);
+	board_up(&board_no_serial, CONSOLE_OFF, 0);
+	board_up(&board_high, CONSOLE_NULL, 0x9000000000ull);
+	return 0;
+}
+
+static int boards_down(void **state)
+{
+	(void)state;
+	board_down(&board);
+	board_down(&board_no_serial);
+	board_down(&board_high);
+	return 0;
 }
 
 static void add_pci(struct acpi_layout *l)
@@ -520,18 +581,12 @@ static void add_pci(struct acpi_layout *l)
 	l->pci_ecam_base = 0xb0000000;
 	l->pci_bus_start = 0;
 	l->pci_bus_end = 0xff;
-	l->pci_mmio32_base = 0xc0000000;
-	l->pci_mmio32_size = 0x3ec00000;
-	l->pci_mmio64_base = 0x10000000000ull;
-	l->pci_mmio64_size = 0x4000000000ull;
-	l->pci_io_base = 0x1000;
-	l->pci_io_size = 0xf000;
 }
 
-static void add_ged(struct acpi_layout *l)
+static void add_devices(struct acpi_layout *l, struct board *bd)
 {
-	l->ged_mmio_addr = 0xfef00000;
-	l->ged_gsi = 9;
+	l->write_devices = board_dsdt;
+	l->opaque = bd;
 }
 
 static struct acpi_layout layout_variant(unsigned int ncpus, int variant)
@@ -541,7 +596,7 @@ static struct acpi_layout layout_variant(unsigned int ncpus, int variant)
 	if (variant & 1)
 		add_pci(&l);
 	if (variant & 2)
-		add_ged(&l);
+		add_devices(&l, &board);
 	return l;
 }
 
@@ -703,19 +758,21 @@ static void check_dsdt_mcfg(const struct built *t, const struct acpi_layout *l)
 	static const uint8_t s5[] = {
 		0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02, 0x0a, 0x05, 0x00,
 	};
-	bool pci = l->pci_ecam_base, ged = l->ged_mmio_addr;
+	bool pci = l->pci_ecam_base, devs = l->write_devices;
+	bool com1 = devs && l->opaque != &board_no_serial;
 
 	assert_int_equal(t->dsdt[8], 2);
 	assert_true(dsdt_has(t, s5, sizeof(s5)));
-	assert_true(dsdt_has(t, "COM1", 4));
-	assert_true(dsdt_has(t, "RTC_", 4));
-	assert_true(dsdt_has(t, "PS2K", 4));
-	assert_int_equal(dsdt_has(t, "PCI0", 4), pci);
-	assert_int_equal(dsdt_has(t, "_OSC", 4), pci);
-	assert_int_equal(dsdt_has(t, "MBRD", 4), pci || ged);
-	assert_int_equal(dsdt_has(t, "GED_", 4), ged);
-	assert_int_equal(dsdt_has(t, "PWRB", 4), ged);
-	assert_int_equal(dsdt_has(t, "_EVT", 4), ged);
+	assert_true(dsdt_has(t, "_SB_", 4));
+	assert_int_equal(dsdt_has(t, "COM1", 4), com1);
+	assert_int_equal(dsdt_has(t, "RTC_", 4), devs);
+	assert_int_equal(dsdt_has(t, "PS2K", 4), devs);
+	assert_int_equal(dsdt_has(t, "PCI0", 4), devs);
+	assert_int_equal(dsdt_has(t, "_OSC", 4), devs);
+	assert_int_equal(dsdt_has(t, "MBRD", 4), devs);
+	assert_int_equal(dsdt_has(t, "GED_", 4), devs);
+	assert_int_equal(dsdt_has(t, "PWRB", 4), devs);
+	assert_int_equal(dsdt_has(t, "_EVT", 4), devs);
 
 	assert_int_equal(t->mcfg != NULL, pci);
 	if (!pci)
@@ -842,15 +899,11 @@ static void test_tables_invalid(void **state)
 	assert_int_equal(acpi_build_tables(tables, TABLE_GPA, sizeof(tables), &l),
 			 -EINVAL);
 	l = base_layout(1);
-	l.serial_irq = 16;
-	assert_int_equal(acpi_build_tables(tables, TABLE_GPA, sizeof(tables), &l),
-			 -EINVAL);
-	l = base_layout(1);
 	assert_int_equal(acpi_build_tables(tables, TABLE_GPA + 8, sizeof(tables),
 					   &l), -EINVAL);
 
 	l = base_layout(1);
-	l.pci_mmio32_size = 0x1000;		/* PCI fields without ECAM */
+	l.pci_bus_end = 1;			/* PCI fields without ECAM */
 	assert_int_equal(acpi_build_tables(tables, TABLE_GPA, sizeof(tables), &l),
 			 -EINVAL);
 	l = layout_variant(1, 1);
@@ -860,23 +913,6 @@ static void test_tables_invalid(void **state)
 	l = layout_variant(1, 1);
 	l.pci_bus_start = 2;
 	l.pci_bus_end = 1;
-	assert_int_equal(acpi_build_tables(tables, TABLE_GPA, sizeof(tables), &l),
-			 -EINVAL);
-	l = layout_variant(1, 1);
-	l.pci_mmio32_size = 0x40000001;	/* ends past 4 GiB */
-	assert_int_equal(acpi_build_tables(tables, TABLE_GPA, sizeof(tables), &l),
-			 -EINVAL);
-	l = layout_variant(1, 1);
-	l.pci_io_base = 0xc00;			/* covers 0xcf8 */
-	l.pci_io_size = 0x400;
-	assert_int_equal(acpi_build_tables(tables, TABLE_GPA, sizeof(tables), &l),
-			 -EINVAL);
-	l = layout_variant(1, 2);
-	l.ged_gsi = 24;
-	assert_int_equal(acpi_build_tables(tables, TABLE_GPA, sizeof(tables), &l),
-			 -EINVAL);
-	l = layout_variant(1, 3);
-	l.ged_mmio_addr = 0xc0001000;		/* inside the 32-bit window */
 	assert_int_equal(acpi_build_tables(tables, TABLE_GPA, sizeof(tables), &l),
 			 -EINVAL);
 }
@@ -982,21 +1018,27 @@ static void iasl_check_layout(const char *dir, const struct acpi_layout *l,
 
 	dsl = iasl_roundtrip(dir, "DSDT", t.dsdt);
 	expect_in(dsl, "Name (_S5, Package (0x02)");
-	expect_in(dsl, "EisaId (\"PNP0501\")");
-	expect_in(dsl, "IRQNoFlags ()\n                    {4}");
-	expect_in(dsl, "EisaId (\"PNP0B00\")");
-	expect_in(dsl, "EisaId (\"PNP0303\")");
-	if (l->pci_ecam_base) {
+	expect_in(dsl, "Scope (\\_SB)");
+	if (l->write_devices) {
+		if (l->opaque != &board_no_serial) {
+			expect_in(dsl, "EisaId (\"PNP0501\")");
+			expect_in(dsl, "IRQNoFlags ()\n                    {4}");
+		} else if (strstr(dsl, "PNP0501")) {
+			fail_msg("COM1 described with the serial port off");
+		}
+		expect_in(dsl, "EisaId (\"PNP0B00\")");
+		expect_in(dsl, "IRQNoFlags ()\n                    {8}");
+		expect_in(dsl, "EisaId (\"PNP0303\")");
 		expect_in(dsl, "EisaId (\"PNP0A08\")");
 		expect_in(dsl, "EisaId (\"PNP0A03\")");
 		expect_in(dsl, "WordBusNumber (ResourceProducer");
-		expect_in(dsl, "WordIO (ResourceProducer");
 		expect_in(dsl, "DWordMemory (ResourceProducer");
 		expect_in(dsl, "QWordMemory (ResourceProducer");
 		expect_in(dsl, "ToUUID (\"33db4d5b-1ff7-401c-9657-7441c03dd766\")");
 		expect_in(dsl, "EisaId (\"PNP0C02\")");
-	}
-	if (l->ged_mmio_addr) {
+		expect_in(dsl, "Memory32Fixed (ReadWrite");
+		if (l->opaque == &board_high)
+			expect_in(dsl, "QWordMemory (ResourceConsumer");
 		expect_in(dsl, "\"ACPI0013\"");
 		expect_in(dsl, "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive");
 		expect_in(dsl, "EisaId (\"PNP0C0C\")");
@@ -1041,12 +1083,14 @@ static void test_iasl(void **state)
 	l = base_layout(1);
 	iasl_layout_in(parent, "plain", &l, TABLE_GPA);
 	l = layout_variant(4, 3);
-	iasl_layout_in(parent, "pci-ged", &l, TABLE_GPA);
-	/* Everything above 4 GiB: QWord descriptors in MBRD, no DSDT32. */
+	iasl_layout_in(parent, "pci-devices", &l, TABLE_GPA);
+	l = layout_variant(2, 3);
+	add_devices(&l, &board_no_serial);
+	iasl_layout_in(parent, "no-serial", &l, TABLE_GPA);
+	/* Above 4 GiB: a QWord descriptor in MBRD, no DSDT32. */
 	l = layout_variant(255, 3);
 	l.pci_ecam_base = 0x8000000000ull;
-	l.ged_mmio_addr = 0x9000000000ull;
-	l.ged_gsi = 23;
+	add_devices(&l, &board_high);
 	iasl_layout_in(parent, "high", &l, HIGH_GPA);
 
 	if (!keep) {
@@ -1077,5 +1121,5 @@ int main(void)
 		cmocka_unit_test(test_iasl),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, boards_up, boards_down);
 }

@@ -7,7 +7,9 @@
  * Slots for the RSDP, XSDT and FADT are taken first (fixed sizes), then the
  * DSDT (AML, built in place by aml.c), MADT and MCFG are written after them;
  * the pointer tables are filled last, once every address is known, and each
- * table's checksum is computed after its last field is written. Tables are
+ * table's checksum is computed after its last field is written. The DSDT's
+ * devices are the registry's (each writes its own objects, dev/dev.h);
+ * this file writes only the frame around them and the sleep states. Tables are
  * packed structs with explicit little-endian stores and size asserts, so
  * the layout is the spec's and not the compiler's.
  *
@@ -20,7 +22,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "arch/x86/aml.h"
+#include "dev/aml.h"
 #include "base/log.h"
 
 #define ACPI_OEM_ID		"PHYLLO"
@@ -33,22 +35,7 @@
 #define ACPI_TABLE_ALIGN	8
 #define ACPI_RSDP_ALIGN		16	/* Linux scans 0xe0000 in 16-byte steps */
 #define ACPI_MAX_CPUS		255	/* xAPIC IDs 0-254; 255 is broadcast */
-#define ACPI_IOAPIC_PINS	24	/* KVM's in-kernel IOAPIC */
 #define ECAM_BUS_SHIFT		20	/* 1 MiB of config space per bus */
-
-/* The PC devices the DSDT always describes (see acpi.h). */
-#define RTC_PORT		0x70
-#define RTC_PORTS		2
-#define RTC_IRQ			8
-#define I8042_DATA_PORT		0x60
-#define I8042_CMD_PORT		0x64
-#define I8042_KBD_IRQ		1
-#define PCI_CONFIG_PORT		0xcf8	/* 0xcf8 address, 0xcfc data */
-#define PCI_CONFIG_PORTS	8
-
-/* PCI Firmware Specification 3.3, 4.5.1: the PCI host bridge _OSC. */
-#define PCI_OSC_UUID		"33db4d5b-1ff7-401c-9657-7441c03dd766"
-#define OSC_UNRECOGNIZED_UUID	(1u << 2)
 
 struct acpi_header {
 	char signature[4];
@@ -317,12 +304,6 @@ static struct acpi_gas gas_io8(uint16_t port)
 
 /* ---- layout checks ---- */
 
-static bool ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b,
-			   uint64_t b_size)
-{
-	return a_size && b_size && a < b + b_size && b < a + a_size;
-}
-
 static uint64_t ecam_start(const struct acpi_layout *l)
 {
 	return l->pci_ecam_base + ((uint64_t)l->pci_bus_start << ECAM_BUS_SHIFT);
@@ -336,8 +317,7 @@ static uint64_t ecam_size(const struct acpi_layout *l)
 static int check_pci(const struct acpi_layout *l)
 {
 	if (!l->pci_ecam_base) {
-		if (l->pci_bus_start || l->pci_bus_end || l->pci_mmio32_size ||
-		    l->pci_mmio64_size || l->pci_io_size) {
+		if (l->pci_bus_start || l->pci_bus_end) {
 			pr_err("acpi: pci_* fields set but pci_ecam_base is 0");
 			return -EINVAL;
 		}
@@ -358,56 +338,12 @@ static int check_pci(const struct acpi_layout *l)
 		       (unsigned long long)l->pci_ecam_base);
 		return -EINVAL;
 	}
-	if (l->pci_mmio32_size &&
-	    (l->pci_mmio32_base + l->pci_mmio32_size > (UINT64_C(1) << 32) ||
-	     l->pci_mmio32_size >= (UINT64_C(1) << 32))) {
-		pr_err("acpi: pci_mmio32 window does not end below 4 GiB");
-		return -EINVAL;
-	}
-	if (l->pci_mmio64_size &&
-	    l->pci_mmio64_base + l->pci_mmio64_size - 1 < l->pci_mmio64_base) {
-		pr_err("acpi: pci_mmio64 window wraps around");
-		return -EINVAL;
-	}
-	if (l->pci_io_size &&
-	    ((uint32_t)l->pci_io_base + l->pci_io_size > 0x10000 ||
-	     ranges_overlap(l->pci_io_base, l->pci_io_size, PCI_CONFIG_PORT,
-			    PCI_CONFIG_PORTS))) {
-		pr_err("acpi: pci_io window is past 0xffff or overlaps 0xcf8-0xcff");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int check_ged(const struct acpi_layout *l)
-{
-	uint64_t reg = l->ged_mmio_addr;
-
-	if (!reg)
-		return 0;
-	if (l->ged_gsi >= ACPI_IOAPIC_PINS) {
-		pr_err("acpi: ged_gsi %u is not an IOAPIC input (0-%u)",
-		       l->ged_gsi, ACPI_IOAPIC_PINS - 1);
-		return -EINVAL;
-	}
-	if (l->pci_ecam_base &&
-	    (ranges_overlap(reg, ACPI_GED_REG_SIZE, ecam_start(l), ecam_size(l)) ||
-	     ranges_overlap(reg, ACPI_GED_REG_SIZE, l->pci_mmio32_base,
-			    l->pci_mmio32_size) ||
-	     ranges_overlap(reg, ACPI_GED_REG_SIZE, l->pci_mmio64_base,
-			    l->pci_mmio64_size))) {
-		pr_err("acpi: ged_mmio_addr %#llx overlaps ECAM or a PCI window",
-		       (unsigned long long)reg);
-		return -EINVAL;
-	}
 	return 0;
 }
 
 static int check_layout(const struct acpi_layout *l, uint64_t gpa,
 			size_t len)
 {
-	int ret;
-
 	if (!l->ncpus || l->ncpus > ACPI_MAX_CPUS) {
 		pr_err("acpi: ncpus %u is not in 1-%u", l->ncpus, ACPI_MAX_CPUS);
 		return -EINVAL;
@@ -421,19 +357,12 @@ static int check_layout(const struct acpi_layout *l, uint64_t gpa,
 		pr_err("acpi: sleep_ctl_port, sleep_sts_port and reset_port are required");
 		return -EINVAL;
 	}
-	if (l->serial_port && l->serial_irq > 15) {
-		pr_err("acpi: serial_irq %u is not an ISA IRQ", l->serial_irq);
-		return -EINVAL;
-	}
 	if (gpa % ACPI_RSDP_ALIGN || gpa + len < gpa) {
 		pr_err("acpi: table address %#llx is not 16-byte aligned or wraps",
 		       (unsigned long long)gpa);
 		return -EINVAL;
 	}
-	ret = check_pci(l);
-	if (ret)
-		return ret;
-	return check_ged(l);
+	return check_pci(l);
 }
 
 /* ---- DSDT ---- */
@@ -448,213 +377,12 @@ static void dsdt_sleep_states(struct aml_buf *b)
 	aml_end(b);
 }
 
-static void dsdt_com1(struct aml_buf *b, const struct acpi_layout *l)
-{
-	aml_device_begin(b, "COM1");
-	aml_name_eisaid(b, "_HID", "PNP0501");
-	aml_name_integer(b, "_UID", 0);
-	aml_name_integer(b, "_STA", 0x0f);	/* present, enabled, shown, working */
-	aml_name(b, "_CRS");
-	aml_resource_template_begin(b);
-	aml_io(b, true, l->serial_port, l->serial_port, 1, 8);
-	aml_irq_no_flags(b, l->serial_irq);
-	aml_end(b);
-	aml_end(b);
-}
-
-static void dsdt_rtc(struct aml_buf *b)
-{
-	aml_device_begin(b, "RTC");
-	aml_name_eisaid(b, "_HID", "PNP0B00");
-	aml_name(b, "_CRS");
-	aml_resource_template_begin(b);
-	aml_io(b, true, RTC_PORT, RTC_PORT, 1, RTC_PORTS);
-	aml_irq_no_flags(b, RTC_IRQ);
-	aml_end(b);
-	aml_end(b);
-}
-
-/* No PS/2 mouse entry: Linux then leaves the AUX port alone. */
-static void dsdt_i8042(struct aml_buf *b)
-{
-	aml_device_begin(b, "PS2K");
-	aml_name_eisaid(b, "_HID", "PNP0303");
-	aml_name(b, "_CRS");
-	aml_resource_template_begin(b);
-	aml_io(b, true, I8042_DATA_PORT, I8042_DATA_PORT, 1, 1);
-	aml_io(b, true, I8042_CMD_PORT, I8042_CMD_PORT, 1, 1);
-	aml_irq_no_flags(b, I8042_KBD_IRQ);
-	aml_end(b);
-	aml_end(b);
-}
-
-/*
- * Windows are ResourceProducer, fixed, and NonCacheable: Linux marks a
- * prefetchable window IORESOURCE_PREFETCH and then will not claim a
- * non-prefetchable BAR the VMM placed there, so both windows accept any BAR.
- * 0xcf8-0xcff is consumed by the bridge itself, hence a plain IO descriptor.
- */
-static void dsdt_pci_crs(struct aml_buf *b, const struct acpi_layout *l)
-{
-	aml_name(b, "_CRS");
-	aml_resource_template_begin(b);
-	aml_word_bus_number(b, l->pci_bus_start, l->pci_bus_end);
-	aml_io(b, true, PCI_CONFIG_PORT, PCI_CONFIG_PORT, 1, PCI_CONFIG_PORTS);
-	if (l->pci_io_size)
-		aml_word_io(b, l->pci_io_base,
-			    (uint16_t)(l->pci_io_base + l->pci_io_size - 1));
-	if (l->pci_mmio32_size)
-		aml_dword_memory(b, AML_PRODUCER, AML_NON_CACHEABLE, true,
-				 (uint32_t)l->pci_mmio32_base,
-				 (uint32_t)(l->pci_mmio32_base +
-					    l->pci_mmio32_size - 1));
-	if (l->pci_mmio64_size)
-		aml_qword_memory(b, AML_PRODUCER, AML_NON_CACHEABLE, true,
-				 l->pci_mmio64_base,
-				 l->pci_mmio64_base + l->pci_mmio64_size - 1);
-	aml_end(b);
-}
-
-/*
- * There is no firmware that could own PCIe hotplug, AER, PME or the like,
- * so the OS gets whatever it asks for: Arg3 comes back with the control
- * DWORD as requested. Any other UUID is answered "unrecognized".
- *
- *	CreateDWordField (Arg3, Zero, CDW1)
- *	If (!(Arg0 == ToUUID (PCI_OSC_UUID))) { CDW1 |= 4 }
- *	Return (Arg3)
- */
-static void dsdt_pci_osc(struct aml_buf *b)
-{
-	aml_method_begin(b, "_OSC", 4, false);
-	aml_create_dword_field(b);
-	aml_arg(b, 3);
-	aml_integer(b, 0);
-	aml_namestring(b, "CDW1");
-
-	aml_if_begin(b);
-	aml_lnot(b);
-	aml_lequal(b);
-	aml_arg(b, 0);
-	aml_uuid(b, PCI_OSC_UUID);
-	aml_or(b);
-	aml_namestring(b, "CDW1");
-	aml_integer(b, OSC_UNRECOGNIZED_UUID);
-	aml_namestring(b, "CDW1");
-	aml_end(b);
-
-	aml_return(b);
-	aml_arg(b, 3);
-	aml_end(b);
-}
-
-/* A PCI Express root bridge (PNP0A08) that also matches PCI drivers. */
-static void dsdt_pci_root(struct aml_buf *b, const struct acpi_layout *l)
-{
-	aml_device_begin(b, "PCI0");
-	aml_name_eisaid(b, "_HID", "PNP0A08");
-	aml_name_eisaid(b, "_CID", "PNP0A03");
-	aml_name_integer(b, "_SEG", 0);
-	aml_name_integer(b, "_UID", 0);
-	aml_name_integer(b, "_BBN", l->pci_bus_start);
-	dsdt_pci_crs(b, l);
-	dsdt_pci_osc(b);
-	aml_end(b);
-}
-
-static void crs_fixed_memory(struct aml_buf *b, uint64_t base, uint64_t size)
-{
-	if (base + size <= (UINT64_C(1) << 32))
-		aml_memory32_fixed(b, true, (uint32_t)base, (uint32_t)size);
-	else
-		aml_qword_memory(b, AML_CONSUMER, AML_NON_CACHEABLE, true,
-				 base, base + size - 1);
-}
-
-/*
- * Motherboard resources (PNP0C02) tell the OS which addresses are taken
- * even though no driver claims them. Linux only uses ECAM when MCFG's
- * region is reserved here (or in the E820 map).
- */
-static void dsdt_motherboard(struct aml_buf *b, const struct acpi_layout *l)
-{
-	aml_device_begin(b, "MBRD");
-	aml_name_eisaid(b, "_HID", "PNP0C02");
-	aml_name_integer(b, "_UID", 0);
-	aml_name(b, "_CRS");
-	aml_resource_template_begin(b);
-	if (l->pci_ecam_base)
-		crs_fixed_memory(b, ecam_start(l), ecam_size(l));
-	if (l->ged_mmio_addr)
-		crs_fixed_memory(b, l->ged_mmio_addr, ACPI_GED_REG_SIZE);
-	aml_end(b);
-	aml_end(b);
-}
-
-static void dsdt_power_button(struct aml_buf *b)
-{
-	aml_device_begin(b, "PWRB");
-	aml_name_eisaid(b, "_HID", "PNP0C0C");
-	aml_name_integer(b, "_UID", 0);
-	aml_end(b);
-}
-
-/*
- * The GED (ACPI 6.x 5.6.9): Linux's evged driver requests every interrupt
- * in _CRS (which therefore lists nothing else) and calls _EVT with the GSI.
- * _EVT reads the event register, which also acknowledges the events:
- *
- *	Local0 = GEVT
- *	If (Local0 & POWER_BUTTON) { Notify (\_SB.PWRB, 0x80) }
- */
-static void dsdt_ged(struct aml_buf *b, const struct acpi_layout *l)
-{
-	aml_device_begin(b, "GED");
-	aml_name_string(b, "_HID", "ACPI0013");
-	aml_name_integer(b, "_UID", 0);
-	aml_name(b, "_CRS");
-	aml_resource_template_begin(b);
-	aml_interrupt(b, AML_INT_CONSUMER | AML_INT_EDGE, l->ged_gsi);
-	aml_end(b);
-	aml_operation_region(b, "GREG", AML_SYSTEM_MEMORY, l->ged_mmio_addr,
-			     ACPI_GED_REG_SIZE);
-	aml_field_begin(b, "GREG", AML_DWORD_ACC, AML_WRITE_AS_ZEROS);
-	aml_field_unit(b, "GEVT", 8 * ACPI_GED_REG_SIZE);
-	aml_end(b);
-
-	aml_method_begin(b, "_EVT", 1, true);
-	aml_store(b);
-	aml_namestring(b, "GEVT");
-	aml_local(b, 0);
-	aml_if_begin(b);
-	aml_and(b);
-	aml_local(b, 0);
-	aml_integer(b, ACPI_GED_EVENT_POWER_BUTTON);
-	aml_no_target(b);
-	aml_notify(b);
-	aml_namestring(b, "\\_SB.PWRB");
-	aml_integer(b, 0x80);	/* power button pressed (5.6.6) */
-	aml_end(b);
-	aml_end(b);
-	aml_end(b);
-}
-
 static void dsdt_body(struct aml_buf *b, const struct acpi_layout *l)
 {
 	dsdt_sleep_states(b);
 	aml_scope_begin(b, "\\_SB");
-	if (l->serial_port)
-		dsdt_com1(b, l);
-	dsdt_rtc(b);
-	dsdt_i8042(b);
-	if (l->pci_ecam_base)
-		dsdt_pci_root(b, l);
-	if (l->pci_ecam_base || l->ged_mmio_addr)
-		dsdt_motherboard(b, l);
-	if (l->ged_mmio_addr) {
-		dsdt_power_button(b);
-		dsdt_ged(b, l);
-	}
+	if (l->write_devices)
+		l->write_devices(b, l->opaque);
 	aml_end(b);
 }
 

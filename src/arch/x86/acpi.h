@@ -21,18 +21,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* The sleep registers' values (hw/acpi_pm.h) and the GED register (hw/ged.h). */
+/* The sleep registers' values (hw/acpi_pm.h). */
 #include "hw/acpi_pm.h"
-#include "hw/ged.h"
 
-/*
- * Besides COM1, the DSDT always describes the PC devices Phyllome emulates
- * at fixed places: the CMOS RTC (PNP0B00, ports 0x70-0x71, IRQ 8) and the
- * 8042 keyboard controller (PNP0303, ports 0x60 and 0x64, IRQ 1). In
- * HW-reduced mode Linux has no legacy PIC and maps ISA IRQs only for
- * devices ACPI describes, so without these entries rtc_cmos cannot get
- * IRQ 8 and the i8042 driver cannot get IRQ 1.
- */
+struct aml_buf;
 
 struct acpi_layout {
 	unsigned int ncpus;		/* 1-255; APIC IDs are 0..ncpus-1 */
@@ -50,33 +42,21 @@ struct acpi_layout {
 	uint16_t sleep_sts_port;	/* 1-byte SLEEP_STATUS_REG, required */
 	uint16_t reset_port;		/* 1-byte RESET_REG, required */
 	uint8_t reset_value;		/* written to reset_port to reset */
-	uint16_t serial_port;		/* COM1: 0x3f8; 0 = not described */
-	uint8_t serial_irq;		/* ISA IRQ 0-15: 4 */
 	/*
-	 * Optional PCI: pci_ecam_base 0 means no PCI, and then every pci_*
-	 * field must be 0. pci_ecam_base is the address of bus 0's config
-	 * space, as MCFG defines it, even when pci_bus_start > 0; it must be
-	 * 1 MiB aligned. Windows of size 0 are left out. The windows must not
-	 * be marked reserved in the E820 map (Linux clips such windows).
+	 * Optional PCI, for MCFG: pci_ecam_base 0 means no PCI, and then the
+	 * bus numbers must be 0. pci_ecam_base is the address of bus 0's
+	 * config space, as MCFG defines it, even when pci_bus_start > 0; it
+	 * must be 1 MiB aligned.
 	 */
 	uint64_t pci_ecam_base;
 	uint8_t pci_bus_start;
 	uint8_t pci_bus_end;
-	uint64_t pci_mmio32_base;	/* must end at or below 4 GiB */
-	uint64_t pci_mmio32_size;
-	uint64_t pci_mmio64_base;
-	uint64_t pci_mmio64_size;
-	uint16_t pci_io_base;		/* must not overlap 0xcf8-0xcff */
-	uint16_t pci_io_size;
 	/*
-	 * Optional GED power button (ged_mmio_addr 0 = none): a Generic Event
-	 * Device (ACPI0013) with its register (see ACPI_GED_*) at
-	 * ged_mmio_addr, raising IOAPIC input ged_gsi (0-23, edge, active
-	 * high); its _EVT does Notify (\_SB.PWRB, 0x80) when the power button
-	 * bit is set, and \_SB.PWRB is a PNP0C0C power button.
+	 * The devices' DSDT objects (COM1, RTC, PCI0, ...): called once, with
+	 * the \_SB scope open, e.g. to dev_registry_write_dsdt(). NULL: none.
 	 */
-	uint64_t ged_mmio_addr;
-	uint32_t ged_gsi;
+	void (*write_devices)(struct aml_buf *b, void *opaque);
+	void *opaque;
 };
 
 /*

@@ -16,16 +16,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "../virtio/guest_driver.h"
+#include "base/loop.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
 #include "test_ctx.h"
 
-extern const struct dev_ops serial_device, i8042_device, acpi_pm_device, ged_device,
+extern const struct dev_ops serial_device, i8042_device, cmos_device, acpi_pm_device, ged_device,
 	virtio_rng_device, virtio_blk_device;
 
 #define RAM (16u << 20)
@@ -73,6 +75,107 @@ static void test_serial_thre(void **state)
 	t.cfg.serial.mode = CONSOLE_OFF;
 	realize(&t, &r, ops, 1);
 	assert_int_equal(r.nr, 0);
+	test_ctx_fini(&t);
+}
+
+/* --- the RTC: update-ended, alarm and periodic interrupts on IRQ 8 -------- */
+
+#define RTC_IRQ 8
+
+static uint8_t cmos_get(struct test_ctx *t, uint8_t reg)
+{
+	test_outb(t, 0x70, reg);
+	return test_inb(t, 0x71);
+}
+
+static void cmos_set(struct test_ctx *t, uint8_t reg, uint8_t v)
+{
+	test_outb(t, 0x70, reg);
+	test_outb(t, 0x71, v);
+}
+
+/* Serve the loop until IRQ 8 has risen more than `rises` times, at most ms. */
+static bool rtc_wait_rise(struct test_ctx *t, unsigned int rises, int ms)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (t->irq.rises[RTC_IRQ] <= rises) {
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = ms - ((now.tv_sec - start.tv_sec) * 1000 +
+			     (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0)
+			return false;
+		loop_run_once(t->host.loop, (int)left);
+	}
+	return true;
+}
+
+static void test_rtc_interrupts(void **state)
+{
+	static const struct dev_ops *const ops[] = { &cmos_device };
+	struct test_ctx t;
+	struct dev_registry r;
+	uint8_t c;
+
+	(void)state;
+	test_ctx_init(&t, RAM);
+	realize(&t, &r, ops, 1);
+	/* Nothing enabled: no interrupt in over a second. */
+	assert_false(rtc_wait_rise(&t, 0, 1200));
+	assert_int_equal(cmos_get(&t, 0x0c) & 0x80, 0);
+
+	/* Update-ended (UIE): within a second IRQ 8 rises, C says UF|IRQF. */
+	cmos_set(&t, 0x0b, 0x12);
+	assert_true(rtc_wait_rise(&t, 0, 1500));
+	assert_int_equal(t.irq.level[RTC_IRQ], 1);
+	c = cmos_get(&t, 0x0c);
+	assert_int_equal(c & 0xf0, 0x90);
+	/* Reading C cleared it and lowered the line; the next second again. */
+	assert_int_equal(t.irq.level[RTC_IRQ], 0);
+	assert_int_equal(cmos_get(&t, 0x0c) & 0x80, 0);
+	assert_true(rtc_wait_rise(&t, 1, 1500));
+	/* Unread, the line stays up: no second edge for the next update. */
+	assert_false(rtc_wait_rise(&t, 2, 1200));
+	assert_int_equal(t.irq.level[RTC_IRQ], 1);
+	cmos_set(&t, 0x0b, 0x02); /* off */
+	(void)cmos_get(&t, 0x0c);
+	assert_false(rtc_wait_rise(&t, 2, 1200));
+	assert_int_equal(t.irq.level[RTC_IRQ], 0);
+
+	/* Alarm (AIE) with every field "don't care": once a second, AF. */
+	cmos_set(&t, 0x01, 0xc0);
+	cmos_set(&t, 0x03, 0xc0);
+	cmos_set(&t, 0x05, 0xc0);
+	cmos_set(&t, 0x0b, 0x22);
+	assert_true(rtc_wait_rise(&t, 2, 1500));
+	assert_int_equal(cmos_get(&t, 0x0c) & 0xa0, 0xa0);
+	/* An alarm an hour away (binary mode) never matches within the test. */
+	cmos_set(&t, 0x0b, 0x26);
+	cmos_set(&t, 0x05, (uint8_t)((cmos_get(&t, 0x04) + 1) % 24));
+	(void)cmos_get(&t, 0x0c);
+	assert_false(rtc_wait_rise(&t, 3, 1200));
+	cmos_set(&t, 0x0b, 0x02);
+
+	/* Periodic (PIE) at 16 Hz (rate 12): many edges in half a second. */
+	cmos_set(&t, 0x0a, 0x2c);
+	cmos_set(&t, 0x0b, 0x42);
+	for (unsigned int i = 0; i < 4; i++) {
+		unsigned int before = t.irq.rises[RTC_IRQ];
+
+		assert_true(rtc_wait_rise(&t, before, 200));
+		assert_int_equal(cmos_get(&t, 0x0c) & 0xc0, 0xc0);
+	}
+	cmos_set(&t, 0x0b, 0x02);
+	dev_registry_unrealize(&r);
+	/* A new boot starts with no interrupt enabled. */
+	t.cmos_ram[0x0b] |= 0x10;
+	realize(&t, &r, ops, 1);
+	assert_int_equal(cmos_get(&t, 0x0b), 0x02);
+	assert_false(rtc_wait_rise(&t, t.irq.rises[RTC_IRQ], 1200));
+	dev_registry_unrealize(&r);
 	test_ctx_fini(&t);
 }
 
@@ -305,6 +408,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serial_thre),
+		cmocka_unit_test(test_rtc_interrupts),
 		cmocka_unit_test(test_ged_power_button),
 		cmocka_unit_test(test_exits),
 		cmocka_unit_test(test_virtio_msix),

@@ -10,7 +10,7 @@
  * and aml_end() slides the body up by the few bytes the PkgLength needs.
  * Tables are a few KiB, so the memmove costs nothing worth optimising.
  */
-#include "arch/x86/aml.h"
+#include "dev/aml.h"
 
 #include <errno.h>
 #include <string.h>

@@ -26,8 +26,8 @@
  * nothing, and aml_finish() reports it. Callers can therefore emit a whole
  * table and check once.
  */
-#ifndef PHYLLO_ARCH_X86_AML_H
-#define PHYLLO_ARCH_X86_AML_H
+#ifndef PHYLLO_DEV_AML_H
+#define PHYLLO_DEV_AML_H
 
 #include <stdbool.h>
 #include <stddef.h>
