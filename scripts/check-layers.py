@@ -27,7 +27,9 @@ LAYERS = {
     "pci": {"base", "dev", "pci"},
     "hw": {"base", "snapshot", "dev", "hw"},
     "virtio": {"base", "snapshot", "dev", "pci", "block", "net", "virtio"},
+    "display": {"base", "snapshot", "dev", "pci", "display"},
     "arch": {"base", "snapshot", "dev", "pci", "hw", "arch"},
+    "ui": {"base", "dev", "ui"},
     "remote": {"base", "api", "remote"},
     "vmm": {"*"},
 }

@@ -21,6 +21,8 @@ PKGS=(
 	libslirp-dev libglib2.0-dev
 	# the REST API's JSON (VmConfig and friends)
 	libjansson-dev
+	# screenshots (PNG)
+	libpng-dev
 	# benchmarks (bench/blk runs the host's fio inside its guest)
 	fio
 )

@@ -64,6 +64,9 @@ struct api_vmm_ops {
 	int (*shutdown)(void *vmm, char *err, size_t errlen);     /* RUNNING, PAUSED */
 	int (*reboot)(void *vmm, char *err, size_t errlen);       /* RUNNING, PAUSED */
 	int (*power_button)(void *vmm, char *err, size_t errlen); /* RUNNING, PAUSED */
+	/* RUNNING, PAUSED: what the screen shows, as a malloc'd PNG. -ENODEV: the
+	 * VM has no display; -ENODATA: it shows nothing yet. */
+	int (*screenshot)(void *vmm, unsigned char **png, size_t *len, char *err, size_t errlen);
 	int (*delete_vm)(void *vmm, char *err, size_t errlen);    /* any but NONE */
 	/* PAUSED; destination_url starts with "file://". */
 	int (*snapshot)(void *vmm, const char *destination_url, char *err, size_t errlen);

@@ -193,6 +193,27 @@ static int do_shutdown(struct call *c) { return run_op(c, c->ops->shutdown); }
 static int do_reboot(struct call *c) { return run_op(c, c->ops->reboot); }
 static int do_power_button(struct call *c) { return run_op(c, c->ops->power_button); }
 
+static int do_screenshot(struct call *c)
+{
+	unsigned char *png = NULL;
+	size_t len = 0;
+	char err[256] = "";
+	int ret = c->ops->screenshot ? c->ops->screenshot(c->vmm, &png, &len, err, sizeof(err))
+				     : -ENOSYS;
+
+	if (ret == -ENODEV || ret == -ENODATA)
+		return api_error_response(c->resp, ret == -ENODEV ? 404 : 409, "%s: %s", c->name,
+					  err[0] ? err : strerror(-ret));
+	if (ret < 0)
+		return op_failed(c, ret, err);
+	http_response_clear(c->resp);
+	c->resp->status = 200;
+	c->resp->content_type = "image/png";
+	c->resp->body = (char *)png;
+	c->resp->body_len = len;
+	return 200;
+}
+
 static int do_delete(struct call *c)
 {
 	if (c->ops->state(c->vmm) == API_VM_NONE)
@@ -328,6 +349,7 @@ static const struct endpoint endpoints[] = {
 	{ "vm.reboot", HTTP_PUT, false, BOOTED(405), "Running or Paused", do_reboot },
 	{ "vm.power-button", HTTP_PUT, false, BOOTED(405), "Running or Paused",
 	  do_power_button },
+	{ "vm.screenshot", HTTP_GET, false, BOOTED(405), "Running or Paused", do_screenshot },
 	{ "vm.delete", HTTP_PUT, false, ANY, NULL, do_delete },
 	{ "vm.snapshot", HTTP_PUT, true, { [N] = 404, [C] = 405, [R] = 405, [S] = 405 },
 	  "Paused (vm.pause first)", do_snapshot },

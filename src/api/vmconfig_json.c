@@ -316,6 +316,23 @@ static int vsock_cid(struct js_ctx *c, json_t *v, void *base)
 	return js_get_uint(c, v, 0, UINT64_MAX, &((struct vsock_config *)base)->cid);
 }
 
+/* Ours: "display": {"device": "bochs"} (--display device=bochs). */
+static int display_device(struct js_ctx *c, json_t *v, void *base)
+{
+	char why[128];
+
+	if (!json_is_string(v))
+		return js_bad(c, "expected a string");
+	return shared_rule(c, display_device_parse(json_string_value(v),
+						   &((struct display_config *)base)->device, why,
+						   sizeof(why)), why);
+}
+
+static const struct js_field display_fields[] = {
+	JS_FN("device", display_device, .required = true),
+};
+static const struct js_schema display_schema = JS_SCHEMA("DisplayConfig", display_fields, NULL);
+
 static const struct js_field vsock_fields[] = {
 	JS_FN("cid", vsock_cid, .required = true),
 	JS_STR("socket", struct vsock_config, socket, .min = 1, .required = true),
@@ -348,6 +365,7 @@ static const struct js_field vm_fields[] = {
 	JS_FN("serial", vm_serial),
 	JS_FN("console", vm_console),
 	JS_OBJ("vsock", offsetof(struct vm_config, vsock), &vsock_schema),
+	JS_OBJ("display", offsetof(struct vm_config, display), &display_schema),
 	JS_NO("rate_limit_groups", ARRAY, NULL), JS_NO("balloon", OBJECT, NULL),
 	JS_NO("fs", ARRAY, NULL), JS_NO("generic_vhost_user", ARRAY, NULL), JS_NO("pmem", ARRAY, NULL),
 	JS_NO("debug_console", OBJECT, NULL), JS_NO("devices", ARRAY, NULL),
@@ -512,6 +530,12 @@ json_t *vmconfig_to_json(const struct vm_config *cfg)
 			fail |= put_str(o, "socket", cfg->vsock.socket);
 		}
 		fail |= put(root, "vsock", o);
+	}
+	if (cfg->display.device != DISPLAY_DEVICE_NONE) {
+		o = json_object();
+		if (o)
+			fail |= put_str(o, "device", display_device_name(cfg->display.device));
+		fail |= put(root, "display", o);
 	}
 	if (fail) {
 		json_decref(root);

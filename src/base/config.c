@@ -187,3 +187,26 @@ int config_pair_consoles(struct vm_config *cfg, bool serial_given, char *err, si
 			   "(tty); give one of them another mode");
 	return 0;
 }
+
+static const char *const display_device_names[] = {
+	[DISPLAY_DEVICE_NONE] = "none",
+	[DISPLAY_DEVICE_BOCHS] = "bochs",
+};
+
+int display_device_parse(const char *name, enum display_device *out, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < sizeof(display_device_names) / sizeof(display_device_names[0]); i++) {
+		if (!strcmp(name, display_device_names[i])) {
+			*out = (enum display_device)i;
+			return 0;
+		}
+	}
+	errbuf_set(why, whylen, "device must be bochs or none, not '%s'", name);
+	return -EINVAL;
+}
+
+const char *display_device_name(enum display_device d)
+{
+	return (unsigned int)d < sizeof(display_device_names) / sizeof(display_device_names[0]) ?
+		       display_device_names[d] : "?";
+}

@@ -73,6 +73,20 @@ struct api_config {
 #define VM_DEFAULT_MEMORY (512ull << 20)
 #define VM_MIN_MEMORY (64ull << 20)
 
+/* The display device (--display device=...; the API's "display"). */
+enum display_device {
+	DISPLAY_DEVICE_NONE, /* headless (the default) */
+	DISPLAY_DEVICE_BOCHS, /* bochs-display: a linear framebuffer (src/display/bochs.c) */
+};
+
+struct display_config {
+	enum display_device device;
+};
+
+/* "none", "bochs" <-> the enum; -EINVAL (with why) for another name. */
+int display_device_parse(const char *name, enum display_device *out, char *why, size_t whylen);
+const char *display_device_name(enum display_device d);
+
 struct vm_config {
 	char *kernel;
 	char *initramfs;
@@ -88,6 +102,7 @@ struct vm_config {
 	struct vsock_config vsock;
 	struct console_config serial;
 	struct console_config console;
+	struct display_config display;
 	/* Process settings, not part of the VM (not in the API's VmConfig). */
 	struct api_config api;
 	char *restore_source; /* --restore source_url=file:///DIR */

@@ -28,6 +28,7 @@
 
 struct aml_buf;
 struct chardev;
+struct display;
 struct event_loop;
 struct pci_root;
 struct snap_writer;
@@ -49,6 +50,7 @@ struct dev_host {
 	struct chardev *serial;   /* NULL with --serial off */
 	struct chardev *console;  /* NULL with --console off */
 	uint8_t *cmos_ram;        /* 128 bytes of battery-backed CMOS */
+	struct display *display;  /* the screen (dev/display.h); NULL: headless */
 	struct timespec start;    /* process start, for boot-time markers */
 };
 
@@ -81,7 +83,18 @@ struct dev_ctx {
 	int (*ioeventfd)(struct dev_ctx *c, uint64_t addr, unsigned int len, int fd, bool assign);
 	/* Any thread: ask the VM to stop for this reason. */
 	void (*request_exit)(struct dev_ctx *c, enum vm_exit why);
-	void *machine; /* for the two hooks above */
+	/*
+	 * Let the guest reach size bytes of host memory at gpa as RAM, with no
+	 * exit per access (a framebuffer BAR). *slot < 0 takes a new slot and
+	 * stores it; host NULL unmaps the slot (it stays the device's, for the
+	 * next map). With log_dirty the VM records the 4 KiB pages the guest
+	 * writes; dirty_log() moves them into bitmap (one bit a page, from
+	 * the slot's start) and starts afresh. NULL: the VM cannot.
+	 */
+	int (*map_ram)(struct dev_ctx *c, int *slot, uint64_t gpa, uint64_t size, void *host,
+		       bool log_dirty);
+	int (*dirty_log)(struct dev_ctx *c, int slot, uint64_t *bitmap);
+	void *machine; /* for the hooks above */
 	struct dev_reserved reserved; /* see dev_reserve_memory() */
 };
 

@@ -91,6 +91,20 @@ int pci_device_add_bar(struct pci_device *dev, int bar, uint64_t size, bool mem6
 	return 0;
 }
 
+int pci_device_add_ram_bar(struct pci_device *dev, int bar, uint64_t size, bool mem64)
+{
+	int ret = dev->ops && dev->ops->ram_bar_moved ? pci_device_add_bar(dev, bar, size, mem64) :
+							 -EINVAL;
+
+	if (ret == 0) {
+		dev->bars[bar].ram = true;
+		/* Memory, as a framebuffer is: reads have no side effects. */
+		pci_cfg_set32(dev, PCI_BAR0 + 4 * bar, pci_cfg_get32(dev, PCI_BAR0 + 4 * bar) |
+			      PCI_BAR_PREFETCH);
+	}
+	return ret;
+}
+
 int pci_device_add_cap(struct pci_device *dev, uint8_t id, uint8_t len)
 {
 	uint8_t off = (uint8_t)((dev->next_cap + 3) & ~3);
@@ -153,6 +167,19 @@ static bool bar_placeable(const struct pci_root *root, uint64_t addr, uint64_t s
 	       (addr >= root->mmio64_base && last < root->mmio64_end);
 }
 
+static void bar_unmap(struct pci_root *root, struct pci_device *dev, int i)
+{
+	struct pci_bar *b = &dev->bars[i];
+
+	if (!b->registered)
+		return;
+	if (b->ram)
+		dev->ops->ram_bar_moved(dev, i, b->addr, false);
+	else
+		bus_unregister(root->mmio, b->addr);
+	b->registered = false;
+}
+
 static void pci_sync_bars(struct pci_root *root, struct pci_device *dev)
 {
 	bool decode = pci_cfg_get16(dev, PCI_COMMAND) & PCI_COMMAND_MEMORY;
@@ -162,11 +189,13 @@ static void pci_sync_bars(struct pci_root *root, struct pci_device *dev)
 		uint64_t addr = bar_addr(dev, i);
 		bool want = decode && b->size && bar_placeable(root, addr, b->size);
 
-		if (b->registered && (!want || addr != b->addr)) {
-			bus_unregister(root->mmio, b->addr);
-			b->registered = false;
-		}
-		if (want && !b->registered) {
+		if (b->registered && (!want || addr != b->addr))
+			bar_unmap(root, dev, i);
+		if (want && !b->registered && b->ram) {
+			b->addr = addr;
+			b->registered = true;
+			dev->ops->ram_bar_moved(dev, i, addr, true);
+		} else if (want && !b->registered) {
 			if (bus_register(root->mmio, addr, b->size, dev->name, &pci_bar_bus_ops, b) == 0) {
 				b->addr = addr;
 				b->registered = true;
@@ -218,6 +247,32 @@ void pci_config_write(struct pci_root *root, uint8_t devfn, uint32_t offset,
 	pthread_mutex_unlock(&root->lock);
 	if (dev->ops && dev->ops->config_written)
 		dev->ops->config_written(dev, offset, size);
+}
+
+void pci_device_replay_cfg(struct pci_device *dev, const uint8_t *saved)
+{
+	uint8_t cmd[4] = { saved[PCI_COMMAND], saved[PCI_COMMAND + 1], 0, 0 };
+
+	for (uint32_t o = 0; o < PCI_CFG_SIZE; o += 4) {
+		uint32_t wmask = 0, want = 0, have = 0;
+
+		if (o == PCI_COMMAND)
+			continue;
+		for (uint32_t i = 0; i < 4; i++) {
+			wmask |= (uint32_t)dev->wmask[o + i] << (8 * i);
+			want |= (uint32_t)saved[o + i] << (8 * i);
+			have |= (uint32_t)dev->cfg[o + i] << (8 * i);
+		}
+		if (wmask && ((want ^ have) & wmask)) {
+			uint32_t v = want & wmask; /* write-1-to-clear bits as 0 */
+			uint8_t buf[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+					   (uint8_t)(v >> 24) };
+
+			pci_config_write(dev->root, dev->devfn, o, buf, 4);
+		}
+	}
+	/* PCI_COMMAND and PCI_STATUS share a dword: status bits written as 0. */
+	pci_config_write(dev->root, dev->devfn, PCI_COMMAND, cmd, 4);
 }
 
 /* 0xCF8: CONFIG_ADDRESS; 0xCFC-0xCFF: CONFIG_DATA for bus 0. */
@@ -314,7 +369,7 @@ static int place_bar(struct pci_root *root, struct pci_device *dev, int i)
 		return -ENOSPC;
 	*next = addr + b->size;
 	pci_cfg_set32(dev, PCI_BAR0 + 4 * i,
-		      (uint32_t)addr | (b->mem64 ? PCI_BAR_MEM64 : 0));
+		      (uint32_t)addr | (pci_cfg_get32(dev, PCI_BAR0 + 4 * i) & 0xf));
 	if (b->mem64)
 		pci_cfg_set32(dev, PCI_BAR0 + 4 * (i + 1), (uint32_t)(addr >> 32));
 	return 0;
@@ -351,10 +406,7 @@ void pci_root_remove_device(struct pci_root *root, struct pci_device *dev)
 		return;
 	pthread_mutex_lock(&root->lock);
 	root->devs[slot] = NULL;
-	for (int i = 0; i < PCI_NUM_BARS; i++) {
-		if (dev->bars[i].registered)
-			bus_unregister(root->mmio, dev->bars[i].addr);
-		dev->bars[i].registered = false;
-	}
+	for (int i = 0; i < PCI_NUM_BARS; i++)
+		bar_unmap(root, dev, i);
 	pthread_mutex_unlock(&root->lock);
 }

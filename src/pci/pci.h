@@ -64,12 +64,20 @@ struct pci_device_ops {
 	/* Optional: before a config read is answered from cfg[] (a window
 	 * register whose value the device computes on access). */
 	void (*config_read)(struct pci_device *dev, uint32_t offset, unsigned int size);
+	/*
+	 * For a RAM BAR (pci_device_add_ram_bar): the guest placed it at addr
+	 * with decoding on (mapped) or took it away (!mapped); the device maps
+	 * its memory there itself (dev_ctx.map_ram). Called with the root's
+	 * config lock held: it must not touch config space.
+	 */
+	void (*ram_bar_moved)(struct pci_device *dev, int bar, uint64_t addr, bool mapped);
 };
 
 struct pci_bar {
 	uint64_t size;  /* power of two, 0 = unused */
 	uint64_t addr;  /* current guest address (registered when enabled) */
 	bool mem64;
+	bool ram;         /* memory the device maps itself; no bus range */
 	bool registered;
 	struct pci_device *dev; /* back pointer for the bus callbacks */
 	int index;
@@ -116,6 +124,8 @@ void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor,
 		     void *opaque);
 /* Declare a memory BAR (size: a power of two >= 4 KiB, placed 64-bit if mem64). */
 int pci_device_add_bar(struct pci_device *dev, int bar, uint64_t size, bool mem64);
+/* The same, for memory the guest reaches without exits (ops->ram_bar_moved). */
+int pci_device_add_ram_bar(struct pci_device *dev, int bar, uint64_t size, bool mem64);
 /* Append a capability of len bytes (len >= 2); returns its offset or -ENOSPC. */
 int pci_device_add_cap(struct pci_device *dev, uint8_t id, uint8_t len);
 /* Put the device on the bus in the first free slot, place and map its BARs. */
@@ -129,6 +139,13 @@ void pci_config_read(struct pci_root *root, uint8_t devfn, uint32_t offset, void
 		     unsigned int size);
 void pci_config_write(struct pci_root *root, uint8_t devfn, uint32_t offset,
 		      const void *data, unsigned int size);
+
+/*
+ * Restore: bring dev's config space to saved (a copy of cfg[] taken at
+ * snapshot) through the guest's write path, so BARs map where they were;
+ * only guest-writable bits, the command register last.
+ */
+void pci_device_replay_cfg(struct pci_device *dev, const uint8_t *saved);
 
 /* Little-endian accessors on config space. */
 static inline uint16_t pci_cfg_get16(const struct pci_device *d, uint32_t off)

@@ -203,34 +203,9 @@ static int check_state(const struct virtio_pci *vp, const struct vp_state *st, c
 /* Step 3: config space through the guest's write path, command register last. */
 static void restore_config(struct virtio_pci *vp, const struct vp_state *st)
 {
-	struct pci_root *root = vp->pci.root;
-
 	/* Replayed bytes of the PCI_CFG window's data register are not accesses. */
 	vp->cfg_window_off = true;
-	for (uint32_t o = 0; o < PCI_CFG_SIZE; o += 4) {
-		uint32_t wmask = 0, want = 0, have = 0;
-
-		if (o == PCI_COMMAND)
-			continue;
-		for (uint32_t i = 0; i < 4; i++) {
-			wmask |= (uint32_t)vp->pci.wmask[o + i] << (8 * i);
-			want |= (uint32_t)st->cfg[o + i] << (8 * i);
-			have |= (uint32_t)vp->pci.cfg[o + i] << (8 * i);
-		}
-		if (wmask && ((want ^ have) & wmask)) {
-			uint32_t v = want & wmask; /* write-1-to-clear bits as 0 */
-			uint8_t buf[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-					   (uint8_t)(v >> 24) };
-
-			pci_config_write(root, vp->pci.devfn, o, buf, 4);
-		}
-	}
-	/* PCI_COMMAND and PCI_STATUS share a dword: status bits written as 0. */
-	{
-		uint8_t buf[4] = { st->cfg[PCI_COMMAND], st->cfg[PCI_COMMAND + 1], 0, 0 };
-
-		pci_config_write(root, vp->pci.devfn, PCI_COMMAND, buf, 4);
-	}
+	pci_device_replay_cfg(&vp->pci, st->cfg);
 	vp->cfg_window_off = false;
 }
 

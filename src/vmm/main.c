@@ -100,6 +100,8 @@ int main(int argc, char **argv)
 
 	vmm.host.loop = loop_new();
 	vmm.host.cmos_ram = vmm.cmos_ram;
+	display_init(&vmm.display);
+	vmm.host.display = &vmm.display;
 	if (!vmm.host.loop || setup_signals(&vmm) < 0) {
 		pr_err("cannot set up the event loop: %s", strerror(errno));
 		goto out_loop;
@@ -135,6 +137,7 @@ out_loop:
 		close(vmm.signal_fd);
 	}
 	loop_free(vmm.host.loop);
+	display_free(&vmm.display);
 out_cfg:
 	vm_config_free(&vmm.cli);
 	chardev_restore_terminal();

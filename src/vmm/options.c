@@ -48,6 +48,11 @@ const char options_usage[] =
 	"                        host programs reach it through the Unix socket PATH\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console (hvc0), same modes as --serial (default off)\n"
+	"  --display device=bochs|none\n"
+	"                        a screen (our extension): bochs = the bochs-display\n"
+	"                        framebuffer (PCI 1234:1111) that firmware, Linux\n"
+	"                        (bochs-drm) and Windows drive; vm.screenshot shows it.\n"
+	"                        Default none: headless\n"
 	"  --api-socket PATH | path=PATH | fd=N\n"
 	"                        serve the REST API (Cloud Hypervisor's) on a Unix socket;\n"
 	"                        without --kernel, wait there for vm.create\n"
@@ -434,6 +439,28 @@ static int parse_restore(const char *arg, struct vm_config *cfg, char *err, size
 }
 
 /* --vsock cid=N,socket=PATH (Cloud Hypervisor's VsockConfig). */
+static int parse_display(char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	char *key, *val, *list = arg;
+
+	while (kv_next(&list, &key, &val)) {
+		if (!strcmp(key, "device")) {
+			char why[128];
+
+			if (display_device_parse(val ? val : "", &cfg->display.device, why,
+						 sizeof(why)) < 0) {
+				errbuf_set(err, errlen, "--display: %s", why);
+				return -EINVAL;
+			}
+		} else {
+			errbuf_set(err, errlen, "--display: unknown parameter '%s' (supported: device)",
+				   key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int parse_vsock(char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct vsock_config *v = &cfg->vsock;
@@ -485,7 +512,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRAMFS, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY,
 	OPT_SERIAL, OPT_CONSOLE, OPT_LOG_FILE, OPT_RNG, OPT_DISK, OPT_NET,
 	OPT_API_SOCKET, OPT_RESTORE,
-	OPT_VSOCK,
+	OPT_VSOCK, OPT_DISPLAY,
 };
 
 enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
@@ -506,6 +533,7 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
+		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -572,6 +600,15 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg,
 			if (!copy)
 				return OPTIONS_ERROR;
 			ret = parse_vsock(copy, cfg, err, errlen);
+			free(copy);
+			if (ret < 0)
+				return OPTIONS_ERROR;
+			break;
+		case OPT_DISPLAY:
+			copy = strdup(optarg);
+			if (!copy)
+				return OPTIONS_ERROR;
+			ret = parse_display(copy, cfg, err, errlen);
 			free(copy);
 			if (ret < 0)
 				return OPTIONS_ERROR;

@@ -33,7 +33,8 @@
 
 extern const struct dev_ops serial_device, cmos_device, i8042_device, pci_host_device,
 	mbrd_device, acpi_pm_device, debug_port_device, ged_device, virtio_rng_device,
-	virtio_blk_device, virtio_console_device, virtio_net_device, virtio_vsock_device;
+	virtio_blk_device, virtio_console_device, virtio_net_device, virtio_vsock_device,
+	bochs_display_device;
 
 /*
  * The board: every kind of device, in creation order, which is also the
@@ -45,6 +46,7 @@ static const struct dev_ops *const board[] = {
 	&serial_device, &cmos_device, &i8042_device, &pci_host_device, &mbrd_device,
 	&acpi_pm_device, &debug_port_device, &ged_device, &virtio_console_device,
 	&virtio_blk_device, &virtio_rng_device, &virtio_net_device, &virtio_vsock_device,
+	&bochs_display_device,
 };
 
 void vm_request_exit(struct vm *vm, enum vm_exit reason)
@@ -71,6 +73,41 @@ static int ctx_ioeventfd(struct dev_ctx *c, uint64_t addr, unsigned int len, int
 	};
 
 	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+/* Guest RAM takes slots 0 and 1 (base/memory.c); devices' memory the rest. */
+#define VM_FIRST_DEVICE_SLOT 2
+
+static int ctx_map_ram(struct dev_ctx *c, int *slot, uint64_t gpa, uint64_t size, void *host,
+		       bool log_dirty)
+{
+	struct vm *vm = c->machine;
+	struct kvm_userspace_memory_region r = { 0 };
+
+	if (*slot < 0) {
+		if (!host)
+			return 0;
+		*slot = VM_FIRST_DEVICE_SLOT + vm->next_slot++;
+	}
+	r.slot = (uint32_t)*slot;
+	/* A slot moves by going away first (KVM checks overlaps on create). */
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return -errno;
+	if (!host)
+		return 0;
+	r.guest_phys_addr = gpa;
+	r.memory_size = size;
+	r.userspace_addr = (uintptr_t)host;
+	r.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
+static int ctx_dirty_log(struct dev_ctx *c, int slot, uint64_t *bitmap)
+{
+	struct vm *vm = c->machine;
+	struct kvm_dirty_log log = { .slot = (uint32_t)slot, .dirty_bitmap = bitmap };
+
+	return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
 }
 
 int vm_save_devices(struct vm *vm, struct snap_writer *w, char *err, size_t errlen)
@@ -277,7 +314,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct dev_host *host,
 	vm->ctx = (struct dev_ctx){
 		.mem = &vm->mem, .pio = &vm->pio, .mmio = &vm->mmio, .pci = &vm->pci,
 		.irq = &vm->irq.chip, .host = host, .ioeventfd = ctx_ioeventfd,
-		.request_exit = ctx_request_exit, .machine = vm,
+		.request_exit = ctx_request_exit, .map_ram = ctx_map_ram, .dirty_log = ctx_dirty_log,
+		.machine = vm,
 	};
 	ret = dev_registry_realize(&vm->devs, &vm->ctx, cfg, board, ARRAY_SIZE(board), err,
 				   sizeof(err));

@@ -35,6 +35,7 @@ struct vm {
 	int kvm_fd, vm_fd;
 	int vcpu_mmap_size;
 	struct guest_mem mem;
+	int next_slot; /* KVM memory slots past guest RAM's (dev_ctx.map_ram) */
 	struct bus pio, mmio;
 	struct irq_routing irq;
 	struct pci_root pci;

@@ -25,6 +25,7 @@
 
 #include "base/log.h"
 #include "base/loop.h"
+#include "ui/png.h"
 
 const char *vmm_state_name(enum vmm_state state)
 {
@@ -242,6 +243,29 @@ int vmm_power_button(struct vmm *vmm, char *err, size_t errlen)
 	ret = vm_power_button(&vmm->vm);
 	if (ret < 0)
 		snprintf(err, errlen, "cannot press the power button: %s", strerror(-ret));
+	return ret;
+}
+
+int vmm_screenshot(struct vmm *vmm, unsigned char **png, size_t *len, char *err, size_t errlen)
+{
+	struct display_frame f;
+	int ret = vmm->state == VMM_PAUSED ? 0 : need_state(vmm, VMM_RUNNING, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	ret = display_read_frame(&vmm->display, &f);
+	if (ret == -ENODEV) {
+		snprintf(err, errlen, "the VM has no display (boot it with --display device=bochs)");
+	} else if (ret == -ENODATA) {
+		snprintf(err, errlen, "the display shows nothing yet (the guest has set no mode)");
+	} else if (ret < 0) {
+		snprintf(err, errlen, "cannot read the screen: %s", strerror(-ret));
+	} else {
+		ret = png_encode_frame(&f, png, len);
+		if (ret < 0)
+			snprintf(err, errlen, "cannot encode the screen as PNG: %s", strerror(-ret));
+		display_frame_free(&f);
+	}
 	return ret;
 }
 

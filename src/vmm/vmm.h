@@ -20,6 +20,7 @@
 
 #include "base/chardev.h"
 #include "base/config.h"
+#include "dev/display.h"
 #include "vmm/vm.h"
 
 enum vmm_state {
@@ -39,6 +40,7 @@ struct vmm {
 	struct dev_host host;
 	struct chardev serial, console;
 	uint8_t cmos_ram[128];
+	struct display display;   /* the screen, whatever boot draws on it */
 	struct vm vm;
 	int signal_fd;
 	struct api_server *api;
@@ -56,6 +58,8 @@ int vmm_resume(struct vmm *vmm, char *err, size_t errlen);
 int vmm_shutdown_vm(struct vmm *vmm, char *err, size_t errlen);
 /* Reboot: rebuild the VM from its configuration, as a guest reset does. */
 int vmm_reboot(struct vmm *vmm, char *err, size_t errlen);
+/* What the screen shows, as a PNG (the API's vm.screenshot). */
+int vmm_screenshot(struct vmm *vmm, unsigned char **png, size_t *len, char *err, size_t errlen);
 /* Press the ACPI power button; the guest decides what follows. */
 int vmm_power_button(struct vmm *vmm, char *err, size_t errlen);
 /* Forget the VM and its configuration (-> no VM). */

@@ -71,6 +71,12 @@ static int api_power_button(void *opaque, char *err, size_t errlen)
 	return vmm_power_button(opaque, err, errlen);
 }
 
+static int api_screenshot(void *opaque, unsigned char **png, size_t *len, char *err,
+			  size_t errlen)
+{
+	return vmm_screenshot(opaque, png, len, err, errlen);
+}
+
 static int api_delete(void *opaque, char *err, size_t errlen)
 {
 	return vmm_delete(opaque, err, errlen);
@@ -109,6 +115,7 @@ static const struct api_vmm_ops vmm_api_ops = {
 	.shutdown = api_shutdown,
 	.reboot = api_reboot,
 	.power_button = api_power_button,
+	.screenshot = api_screenshot,
 	.delete_vm = api_delete,
 	.snapshot = api_snapshot,
 	.restore = api_restore,

@@ -148,9 +148,10 @@ echo "box QEMU: $("${QEMU:-qemu-system-x86_64}" --version | head -n 1); box kern
 echo "| mode | boots | ok | failed | L2 VMM unkillable | L2 triple faults | box aborts | box panics | box freezes | other box deaths | median s | max s |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for m in ${MODES//,/ }; do
-	awk -v m="$m" '$1 == m { n++; c[$3]++; if ($3 == "ok") t[++k] = $4 }
-		END { asort(t); med = k ? t[int((k + 1) / 2)] : "-"; mx = k ? t[k] : "-"
+	# Sorted by time first (mawk has no asort): the ok times come in order.
+	sort -k4,4n "$results" | awk -v m="$m" '$1 == m { n++; c[$3]++; if ($3 == "ok") t[++k] = $4 }
+		END { med = k ? t[int((k + 1) / 2)] : "-"; mx = k ? t[k] : "-"
 		      printf "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s |\n", m, n, c["ok"], c["fail"],
-		             c["unkillable"], c["triple"], c["abort"], c["panic"], c["freeze"], c["boxdeath"], med, mx }' "$results"
+		             c["unkillable"], c["triple"], c["abort"], c["panic"], c["freeze"], c["boxdeath"], med, mx }'
 done
 echo "($boxes box(es), $((SECONDS - t_start)) s in all; results in $results)"

@@ -92,6 +92,61 @@ static void rec_request_exit(struct dev_ctx *c, enum vm_exit why)
 		t->exit = why;
 }
 
+static int rec_map_ram(struct dev_ctx *c, int *slot, uint64_t gpa, uint64_t size, void *host,
+		       bool log_dirty)
+{
+	struct test_ctx *t = c->machine;
+	struct test_ram_slot *s;
+
+	if (*slot < 0) {
+		if (!host)
+			return 0;
+		if (t->nr_ram == TEST_MAX_RAM_SLOTS)
+			return -ENOSPC;
+		*slot = (int)t->nr_ram++;
+	}
+	if ((unsigned int)*slot >= t->nr_ram)
+		return -EINVAL;
+	s = &t->ram[*slot];
+	s->gpa = gpa;
+	s->size = size;
+	s->host = host;
+	s->log_dirty = log_dirty;
+	if (host)
+		s->maps++;
+	return 0;
+}
+
+static int rec_dirty_log(struct dev_ctx *c, int slot, uint64_t *bitmap)
+{
+	struct test_ctx *t = c->machine;
+
+	if (slot < 0 || (unsigned int)slot >= t->nr_ram || !t->ram[slot].log_dirty)
+		return -EINVAL;
+	memset(bitmap, 0xff, (t->ram[slot].size / 4096 + 63) / 64 * 8);
+	return 0;
+}
+
+void *test_ram_at(struct test_ctx *t, uint64_t gpa, uint64_t len)
+{
+	for (unsigned int i = 0; i < t->nr_ram; i++) {
+		struct test_ram_slot *s = &t->ram[i];
+
+		if (s->host && gpa >= s->gpa && len <= s->size && gpa - s->gpa <= s->size - len)
+			return (uint8_t *)s->host + (gpa - s->gpa);
+	}
+	return NULL;
+}
+
+unsigned int test_pci_find(struct test_ctx *t, uint32_t vendor_device)
+{
+	for (unsigned int s = 0; s < 32; s++)
+		if (test_mmio_read(t, TEST_ECAM(t, s, 0), 4) == vendor_device)
+			return s;
+	fail_msg("no PCI function %08x", vendor_device);
+	return 0;
+}
+
 void test_ctx_init(struct test_ctx *t, uint64_t ram)
 {
 	struct pci_window win = {
@@ -114,10 +169,12 @@ void test_ctx_init(struct test_ctx *t, uint64_t ram)
 	t->host.loop = loop_new();
 	assert_non_null(t->host.loop);
 	t->host.cmos_ram = t->cmos_ram;
+	display_init(&t->display);
+	t->host.display = &t->display;
 	t->ctx = (struct dev_ctx){
 		.mem = &t->mem, .pio = &t->pio, .mmio = &t->mmio, .pci = &t->pci,
 		.irq = &t->irq.chip, .host = &t->host, .request_exit = rec_request_exit,
-		.machine = t,
+		.map_ram = rec_map_ram, .dirty_log = rec_dirty_log, .machine = t,
 	};
 }
 
@@ -127,6 +184,7 @@ void test_ctx_fini(struct test_ctx *t)
 	bus_free(&t->pio);
 	bus_free(&t->mmio);
 	loop_free(t->host.loop);
+	display_free(&t->display);
 	guest_mem_free(&t->mem);
 	vm_config_free(&t->cfg);
 	for (unsigned int i = 0; i < TEST_MAX_GSI; i++)

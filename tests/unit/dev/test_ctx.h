@@ -4,7 +4,9 @@
  * guest memory, buses, PCI root and event loop; an interrupt chip that
  * records what devices raise (levels and rising edges of each line, MSI
  * routes, and an eventfd per irqfd whose count says how often it fired);
- * exit requests kept for the test to read.
+ * exit requests kept for the test to read; RAM a device maps into the
+ * guest (map_ram) recorded per slot, its pages all reported dirty; a
+ * screen (dev/display.h) devices may draw on.
  */
 #ifndef PHYLLO_TEST_CTX_H
 #define PHYLLO_TEST_CTX_H
@@ -16,6 +18,7 @@
 #include "base/memory.h"
 #include "dev/bus.h"
 #include "dev/dev.h"
+#include "dev/display.h"
 #include "pci/pci.h"
 
 #define TEST_MAX_GSI 256
@@ -32,6 +35,15 @@ struct test_irq {
 	} msi[TEST_MAX_GSI];
 };
 
+#define TEST_MAX_RAM_SLOTS 8
+
+struct test_ram_slot {
+	uint64_t gpa, size;
+	void *host; /* NULL: unmapped */
+	bool log_dirty;
+	unsigned int maps; /* how often it was (re)mapped */
+};
+
 struct test_ctx {
 	struct dev_ctx ctx;
 	struct dev_host host;
@@ -41,6 +53,9 @@ struct test_ctx {
 	struct pci_root pci;
 	struct vm_config cfg;
 	uint8_t cmos_ram[128];
+	struct display display;
+	struct test_ram_slot ram[TEST_MAX_RAM_SLOTS];
+	unsigned int nr_ram;
 	enum vm_exit exit; /* the first exit asked for */
 	unsigned int nr_exits;
 };
@@ -54,6 +69,12 @@ uint8_t test_inb(struct test_ctx *t, uint16_t port);
 void test_outb(struct test_ctx *t, uint16_t port, uint8_t v);
 uint32_t test_mmio_read(struct test_ctx *t, uint64_t addr, unsigned int size);
 void test_mmio_write(struct test_ctx *t, uint64_t addr, uint32_t v, unsigned int size);
+/* The host memory the guest sees at gpa through a mapped slot, or NULL. */
+void *test_ram_at(struct test_ctx *t, uint64_t gpa, uint64_t len);
+/* ECAM address of a config register of the function in slot. */
+#define TEST_ECAM(t, slot, off) ((t)->pci.ecam_base + ((uint64_t)(slot) << 15) + (off))
+/* The slot of the function with this vendor | device << 16 (fails the test without). */
+unsigned int test_pci_find(struct test_ctx *t, uint32_t vendor_device);
 /* How often the irqfd of gsi fired since the last call (reads its count). */
 uint64_t test_msi_fired(struct test_ctx *t, uint32_t gsi);
 /* Run the loop until nothing is ready (at most a bounded number of passes). */

@@ -229,26 +229,16 @@ static void test_exits(void **state)
 
 /* --- a virtio-rng driven as a guest driver would ---------------------------- */
 
-#define ECAM(t, slot, off) ((t)->pci.ecam_base + ((uint64_t)(slot) << 15) + (off))
 #define BAR_GPA 0xc0000000ull /* where the test puts BAR0 */
-
-static unsigned int find_slot(struct test_ctx *t, uint32_t vendor_device)
-{
-	for (unsigned int s = 0; s < 32; s++)
-		if (test_mmio_read(t, ECAM(t, s, 0), 4) == vendor_device)
-			return s;
-	fail_msg("no PCI function %08x", vendor_device);
-	return 0;
-}
 
 static uint8_t find_cap(struct test_ctx *t, unsigned int slot, uint8_t id)
 {
-	uint8_t c = (uint8_t)test_mmio_read(t, ECAM(t, slot, 0x34), 1);
+	uint8_t c = (uint8_t)test_mmio_read(t, TEST_ECAM(t, slot, 0x34), 1);
 
 	for (int n = 0; c && n < 48; n++) {
-		if (test_mmio_read(t, ECAM(t, slot, c), 1) == id)
+		if (test_mmio_read(t, TEST_ECAM(t, slot, c), 1) == id)
 			return c;
-		c = (uint8_t)test_mmio_read(t, ECAM(t, slot, c + 1), 1);
+		c = (uint8_t)test_mmio_read(t, TEST_ECAM(t, slot, c + 1), 1);
 	}
 	fail_msg("no capability %#x", id);
 	return 0;
@@ -279,18 +269,18 @@ static void test_virtio_msix(void **state)
 	t.cfg.rng_src = strdup(path);
 	realize(&t, &r, ops, 1);
 
-	slot = find_slot(&t, 0x10441af4); /* 1af4:1044, modern virtio-rng */
+	slot = test_pci_find(&t, 0x10441af4); /* 1af4:1044, modern virtio-rng */
 	/* BAR0 (64-bit) where we want it, memory decoding and bus mastering on. */
-	test_mmio_write(&t, ECAM(&t, slot, 0x10), (uint32_t)BAR_GPA, 4);
-	test_mmio_write(&t, ECAM(&t, slot, 0x14), (uint32_t)(BAR_GPA >> 32), 4);
-	test_mmio_write(&t, ECAM(&t, slot, 0x04), 0x0006, 2);
+	test_mmio_write(&t, TEST_ECAM(&t, slot, 0x10), (uint32_t)BAR_GPA, 4);
+	test_mmio_write(&t, TEST_ECAM(&t, slot, 0x14), (uint32_t)(BAR_GPA >> 32), 4);
+	test_mmio_write(&t, TEST_ECAM(&t, slot, 0x04), 0x0006, 2);
 	/* MSI-X table entry 1: an address and data, unmasked; then enable. */
 	test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 0, 0xfee00000u, 4);
 	test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 4, 0, 4);
 	test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 8, 0x4041, 4);
 	test_mmio_write(&t, BAR_GPA + 0x4000 + 16 + 12, 0, 4);
 	msix = find_cap(&t, slot, 0x11);
-	test_mmio_write(&t, ECAM(&t, slot, msix + 2), 0x8000, 2);
+	test_mmio_write(&t, TEST_ECAM(&t, slot, msix + 2), 0x8000, 2);
 
 	/* Driver: ACKNOWLEDGE | DRIVER, VERSION_1, FEATURES_OK. */
 	test_mmio_write(&t, common + 0x14, 0x03, 1);
@@ -387,7 +377,7 @@ static void test_registry_instances(void **state)
 	assert_int_equal(r.inst[2].index, 1);
 	assert_non_null(dev_registry_find(&r, &virtio_blk_device, 1));
 	assert_null(dev_registry_find(&r, &virtio_blk_device, 2));
-	assert_int_equal(find_slot(&t, 0x10421af4), 1); /* in table order */
+	assert_int_equal(test_pci_find(&t, 0x10421af4), 1); /* in table order */
 	dev_registry_unrealize(&r);
 	assert_int_equal(r.nr, 0);
 	dev_registry_unrealize(&r); /* idempotent */

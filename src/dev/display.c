@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The screen between display devices and front ends (display.h): one
+ * source at a time, and the one conversion from guest pixel formats to
+ * the XRGB8888 frames every front end takes.
+ */
+#include "dev/display.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void display_init(struct display *d)
+{
+	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
+}
+
+void display_free(struct display *d)
+{
+	pthread_mutex_destroy(&d->lock);
+}
+
+int display_attach(struct display *d, const struct display_source_ops *ops, void *opaque)
+{
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->ops) {
+		d->ops = ops;
+		d->opaque = opaque;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+void display_detach(struct display *d, const void *opaque)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->opaque == opaque) {
+		d->ops = NULL;
+		d->opaque = NULL;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+int display_read_frame(struct display *d, struct display_frame *f)
+{
+	int ret = -ENODEV;
+
+	memset(f, 0, sizeof(*f));
+	pthread_mutex_lock(&d->lock);
+	if (d->ops)
+		ret = d->ops->read_frame(d->opaque, f);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+void display_frame_free(struct display_frame *f)
+{
+	free(f->pixels);
+	f->pixels = NULL;
+}
+
+/* 5 or 6 bits of colour to 8, so full scale stays full scale. */
+static uint32_t widen(uint32_t v, unsigned int bits)
+{
+	return (v << (8 - bits)) | (v >> (2 * bits - 8));
+}
+
+static uint32_t pixel_at(const uint8_t *p, unsigned int bpp)
+{
+	uint32_t v;
+
+	switch (bpp) {
+	case 24: /* 32 is taken a word at a time by the caller */
+		return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16);
+	case 16:
+		v = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+		return widen(v >> 11, 5) << 16 | widen((v >> 5) & 0x3f, 6) << 8 | widen(v & 0x1f, 5);
+	default: /* 15 */
+		v = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+		return widen((v >> 10) & 0x1f, 5) << 16 | widen((v >> 5) & 0x1f, 5) << 8 |
+		       widen(v & 0x1f, 5);
+	}
+}
+
+int display_convert(const uint8_t *src, uint32_t stride, uint32_t width, uint32_t height,
+		    unsigned int bpp, struct display_frame *f)
+{
+	unsigned int bytes = (bpp + 7) / 8;
+
+	memset(f, 0, sizeof(*f));
+	if ((bpp != 32 && bpp != 24 && bpp != 16 && bpp != 15) || !width || !height ||
+	    width > DISPLAY_MAX_WIDTH || height > DISPLAY_MAX_HEIGHT ||
+	    (uint64_t)width * bytes > stride)
+		return -EINVAL;
+	f->pixels = malloc((size_t)width * height * sizeof(uint32_t));
+	if (!f->pixels)
+		return -ENOMEM;
+	f->width = width;
+	f->height = height;
+	for (uint32_t y = 0; y < height; y++) {
+		const uint8_t *row = src + (size_t)y * stride;
+		uint32_t *out = f->pixels + (size_t)y * width;
+
+		if (bpp == 32) {
+			for (uint32_t x = 0; x < width; x++) {
+				uint32_t v;
+
+				memcpy(&v, row + 4 * (size_t)x, 4); /* little-endian host */
+				out[x] = v & 0xffffff;
+			}
+			continue;
+		}
+		for (uint32_t x = 0; x < width; x++)
+			out[x] = pixel_at(row + (size_t)x * bytes, bpp);
+	}
+	return 0;
+}
