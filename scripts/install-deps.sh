@@ -13,6 +13,8 @@ PKGS=(
 	libcmocka-dev libclang-rt-14-dev valgrind
 	# test guests and the KVM box
 	qemu-system-x86 qemu-utils busybox-static cpio kmod xz-utils zstd file
+	# the test guest's KMS drawing tool (only the kernel uapi headers libdrm-dev carries)
+	libdrm-dev
 	# ACPI table checks (iasl)
 	acpica-tools
 	# scripts

@@ -84,22 +84,32 @@ static int ctx_map_ram(struct dev_ctx *c, int *slot, uint64_t gpa, uint64_t size
 	struct vm *vm = c->machine;
 	struct kvm_userspace_memory_region r = { 0 };
 
+	uint64_t bit;
+
 	if (*slot < 0) {
 		if (!host)
 			return 0;
+		if (vm->next_slot == 64)
+			return -ENOSPC;
 		*slot = VM_FIRST_DEVICE_SLOT + vm->next_slot++;
 	}
+	bit = 1ull << (*slot - VM_FIRST_DEVICE_SLOT);
 	r.slot = (uint32_t)*slot;
-	/* A slot moves by going away first (KVM checks overlaps on create). */
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+	/* A slot moves by going away first (KVM checks overlaps on create);
+	 * deleting one that is not there is an error to KVM. */
+	if ((vm->slots_mapped & bit) && ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return -errno;
+	vm->slots_mapped &= ~bit;
 	if (!host)
 		return 0;
 	r.guest_phys_addr = gpa;
 	r.memory_size = size;
 	r.userspace_addr = (uintptr_t)host;
 	r.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0;
-	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return -errno;
+	vm->slots_mapped |= bit;
+	return 0;
 }
 
 static int ctx_dirty_log(struct dev_ctx *c, int slot, uint64_t *bitmap)

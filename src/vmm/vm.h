@@ -36,6 +36,7 @@ struct vm {
 	int vcpu_mmap_size;
 	struct guest_mem mem;
 	int next_slot; /* KVM memory slots past guest RAM's (dev_ctx.map_ram) */
+	uint64_t slots_mapped; /* which of them are mapped now */
 	struct bus pio, mmio;
 	struct irq_routing irq;
 	struct pci_root pci;

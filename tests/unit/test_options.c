@@ -111,6 +111,8 @@ static void test_bad_input(void **state)
 		{ { "--disk", "path=/x,readonly=yes" }, "readonly must be on or off" },
 		{ { "--disk", "path=/x,serial=123456789012345678901" }, "longer than 20 bytes" },
 		{ { "--rng", "/dev/random" }, "--rng: expected src=PATH" },
+		{ { "--display", "device=vga" }, "--display: device must be bochs or none, not 'vga'" },
+		{ { "--display", "vnc=:0" }, "--display: unknown parameter 'vnc'" },
 		{ { "--vsock", "cid=2,socket=/tmp/v" }, "--vsock: cid 2 is reserved" },
 		{ { "--vsock", "cid=0,socket=/tmp/v" }, "--vsock: cid 0 is reserved" },
 		{ { "--vsock", "cid=4294967295,socket=/tmp/v" }, "cid 4294967295 is too big" },
@@ -196,6 +198,21 @@ static void test_vsock(void **state)
 	vm_config_free(&cfg);
 }
 
+static void test_display(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", NULL), OPTIONS_RUN);
+	assert_int_equal(cfg.display.device, DISPLAY_DEVICE_NONE); /* headless */
+	vm_config_free(&cfg);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--display", "device=bochs",
+			       NULL), OPTIONS_RUN);
+	assert_int_equal(cfg.display.device, DISPLAY_DEVICE_BOCHS);
+	vm_config_free(&cfg);
+}
+
 static void test_missing_kernel(void **state)
 {
 	struct vm_config cfg;
@@ -232,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_disks_and_console),
 		cmocka_unit_test(test_vsock),
+		cmocka_unit_test(test_display),
 		cmocka_unit_test(test_missing_kernel),
 		cmocka_unit_test(test_console_modes),
 	};

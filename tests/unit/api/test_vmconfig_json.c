@@ -115,7 +115,8 @@ static const char full_json[] =
 	" \"rng\": {\"src\": \"/dev/hwrng\"},"
 	" \"serial\": {\"mode\": \"File\", \"file\": \"/tmp/serial.log\"},"
 	" \"console\": {\"mode\": \"Socket\", \"socket\": \"/tmp/console.sock\"},"
-	" \"vsock\": {\"cid\": 42, \"socket\": \"/tmp/vsock.sock\"}}";
+	" \"vsock\": {\"cid\": 42, \"socket\": \"/tmp/vsock.sock\"},"
+	" \"display\": {\"device\": \"bochs\"}}";
 
 static void check_full(const struct vm_config *cfg)
 {
@@ -152,6 +153,7 @@ static void check_full(const struct vm_config *cfg)
 	assert_true(cfg->vsock.enabled);
 	assert_int_equal(cfg->vsock.cid, 42);
 	assert_string_equal(cfg->vsock.socket, "/tmp/vsock.sock");
+	assert_int_equal(cfg->display.device, DISPLAY_DEVICE_BOCHS);
 }
 
 static void test_round_trip(void **state)
@@ -287,6 +289,10 @@ static void test_errors(void **state)
 		"{},{},{},{},{},{}]}", "disks: at most 16 entries are supported");
 	refused("{\"payload\": {\"kernel\": \"k\"}, \"vsock\": {\"cid\": 2, \"socket\": \"s\"}}",
 		"vsock: cid 2 is reserved");
+	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {\"device\": \"vga\"}}",
+		"display.device: device must be bochs or none, not 'vga'");
+	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {}}",
+		"display.device is required");
 	/* Missing. */
 	refused("{}", "payload is required");
 	refused("{\"payload\": null}", "payload is required");

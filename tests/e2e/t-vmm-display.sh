@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The screen, with Linux's own driver: phyllo-vmm --display device=bochs
+# gives the guest a bochs-display; the guest's bochs-drm drives it, and
+# tests/guest/phyllo-draw sets a mode and draws the known pattern in a KMS
+# dumb buffer (bochs-drm scans it out of the VRAM BAR). The API's
+# vm.screenshot (a PNG, decoded by Pillow, not by us) must equal the
+# pattern pixel for pixel, running and paused (Debian's python3 in
+# /usr/bin, where python3-pil is). A headless VM's screenshot
+# is a 404 that says why.
+# packages: python3-pil
+# timeout: 300
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vmm-common.sh"
+T=$PHYLLO_TMP
+SOCK=$T/api.sock
+SERIAL=$T/serial.out
+log=$(test_log vmm)
+
+# shot NAME: GET vm.screenshot into $T/NAME.png; prints the HTTP status and type.
+shot() {
+	curl -s --max-time 60 --unix-socket "$SOCK" -o "$T/$1.png" \
+		-w '%{http_code} %{content_type}' "http://localhost/api/v1/vm.screenshot"
+}
+
+"$PHYLLO_VMM" -v --api-socket "$SOCK" --kernel "$PHYLLO_GUEST/vmlinuz" \
+	--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" --memory size=256M \
+	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=draw" --display device=bochs \
+	--serial "file=$SERIAL" </dev/null >"$log" 2>&1 &
+vmm=$!
+trap 'kill -9 $vmm 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
+wait_line "$SERIAL" 'PHYLLO DRAW-(DONE|FAILED)' 180 "$vmm" || fail_log "$SERIAL" "the guest did not draw"
+expect_line "$SERIAL" 'PHYLLO DRAW-DONE'
+read -r _ _ size driver _ < <(tr -d '\r' <"$SERIAL" | grep -a '^PHYLLO DRAW [0-9]')
+[[ "$driver" == bochs-drm ]] || fail_log "$SERIAL" "the guest's driver is '$driver', not bochs-drm"
+echo "ok: the guest's bochs-drm set ${size} and drew"
+
+compare() {
+	/usr/bin/python3 - "$T/$1.png" "$size" <<'PY'
+import sys
+from PIL import Image
+img = Image.open(sys.argv[1]).convert("RGB")
+w, h = map(int, sys.argv[2].split("x"))
+if img.size != (w, h):
+    sys.exit(f"size {img.size}, the guest has {w}x{h}")
+data = img.tobytes()
+bad = 0
+for y in range(h):
+    want = bytes(v for x in range(w) for v in (x & 0xff, y & 0xff, (3 * x + 5 * y) & 0xff))
+    got = data[3 * w * y:3 * w * (y + 1)]
+    if got != want:
+        for x in range(w):
+            if got[3 * x:3 * x + 3] != want[3 * x:3 * x + 3]:
+                if bad < 5:
+                    print(f"({x},{y}): {tuple(got[3 * x:3 * x + 3])}, want {tuple(want[3 * x:3 * x + 3])}",
+                          file=sys.stderr)
+                bad += 1
+if bad:
+    sys.exit(f"{bad} of {w * h} pixels differ")
+print(f"ok: all {w * h} pixels are the pattern")
+PY
+}
+
+# The guest wrote the scanout buffer itself before it said DONE: the
+# first capture must be the pattern.
+got=$(shot running)
+[[ "$got" == "200 image/png" ]] || fail_log "$log" "vm.screenshot: got '$got'"
+compare running || fail_log "$log" "the capture is not the guest's pattern"
+curl -s --unix-socket "$SOCK" -X PUT http://localhost/api/v1/vm.pause >/dev/null
+got=$(shot paused)
+[[ "$got" == "200 image/png" ]] || fail_log "$log" "vm.screenshot when paused: got '$got'"
+compare paused || fail "paused: the screenshot is not the guest's pattern"
+curl -s --unix-socket "$SOCK" -X PUT http://localhost/api/v1/vmm.shutdown >/dev/null || true
+wait "$vmm" || true
+
+# Headless (no --display): 404, naming what is missing.
+rm -f "$SOCK"
+"$PHYLLO_VMM" --api-socket "$SOCK" --kernel "$PHYLLO_GUEST/vmlinuz" \
+	--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" --memory size=128M \
+	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=counter" --serial off </dev/null >"$log.2" 2>&1 &
+vmm=$!
+wait_socket "$SOCK" 120 "$vmm" || fail_log "$log.2" "no API socket"
+got=$(shot headless)
+[[ "$got" == 404* ]] || fail "headless vm.screenshot: got '$got'"
+grep -q 'no display' "$T/headless.png" || fail "headless vm.screenshot: $(cat "$T/headless.png")"
+echo "ok: headless: $(cat "$T/headless.png")"
+kill "$vmm"
+wait "$vmm" || true
