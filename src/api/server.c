@@ -38,6 +38,7 @@
 
 #include "api/endpoints.h"
 #include "api/http.h"
+#include "base/sock.h"
 #include "base/log.h"
 #include "base/loop.h"
 
@@ -405,65 +406,6 @@ unsigned int api_server_connections(const struct api_server *s)
 	return s->nr_conns;
 }
 
-/* Bind and listen on path, replacing a stale socket left by a dead process. */
-static int listen_on_path(const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old_mask;
-	int fd, ret;
-
-	if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
-		errbuf_set(err, errlen, "API socket path '%s' is %s (at most %zu bytes)", path,
-			   *path ? "too long for a Unix socket" : "empty", sizeof(sa.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if (lstat(path, &st) == 0) {
-		int probe;
-
-		if (!S_ISSOCK(st.st_mode)) {
-			errbuf_set(err, errlen, "API socket path '%s' exists and is not a socket",
-				   path);
-			return -EEXIST;
-		}
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (probe < 0)
-			goto fail_errno;
-		ret = connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
-		close(probe);
-		if (ret != ECONNREFUSED) {
-			errbuf_set(err, errlen, "API socket '%s' is in use by another process", path);
-			return -EADDRINUSE;
-		}
-		if (unlink(path) < 0 && errno != ENOENT)
-			goto fail_errno;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail_errno;
-	/*
-	 * Owner only, whatever the umask: the API can do anything to the VM.
-	 * The umask is the only way to create a socket file without a window
-	 * in which it has wider rights; chmod only confirms it.
-	 */
-	old_mask = umask(0177);
-	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old_mask);
-	if (ret < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
-		ret = -errno;
-		close(fd);
-		errbuf_set(err, errlen, "cannot listen on API socket '%s': %s", path,
-			   strerror(-ret));
-		return ret;
-	}
-	return fd;
-fail_errno:
-	ret = -errno;
-	errbuf_set(err, errlen, "API socket '%s': %s", path, strerror(-ret));
-	return ret;
-}
-
 /* Take over fd, which must be a listening stream socket. */
 static int adopt_fd(int fd, char *err, size_t errlen)
 {
@@ -509,7 +451,7 @@ int api_server_open(struct api_server **out, struct event_loop *loop,
 	s->vmm = vmm;
 	s->idle_timeout_ms = API_IDLE_TIMEOUT_MS;
 	s->timer_fd = -1;
-	s->listen_fd = cfg->path ? listen_on_path(cfg->path, err, errlen) :
+	s->listen_fd = cfg->path ? sock_listen_unix(cfg->path, "API socket", err, errlen) :
 		       adopt_fd(cfg->fd, err, errlen);
 	if (s->listen_fd < 0) {
 		ret = s->listen_fd;

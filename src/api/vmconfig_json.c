@@ -27,6 +27,7 @@ struct vm_json_state {
 	unsigned int max_vcpus;
 	bool max_given;
 	bool serial_given;
+	bool display_device_given;
 };
 #define STATE(c) ((struct vm_json_state *)(c)->extra)
 
@@ -316,22 +317,38 @@ static int vsock_cid(struct js_ctx *c, json_t *v, void *base)
 	return js_get_uint(c, v, 0, UINT64_MAX, &((struct vsock_config *)base)->cid);
 }
 
-/* Ours: "display": {"device": "bochs"} (--display device=bochs). */
+/*
+ * Ours: "display": {"device": "bochs", "vnc": "127.0.0.1:5900"} as
+ * --display device=bochs,vnc=...; the device is bochs unless named.
+ */
 static int display_device(struct js_ctx *c, json_t *v, void *base)
 {
 	char why[128];
 
 	if (!json_is_string(v))
 		return js_bad(c, "expected a string");
+	STATE(c)->display_device_given = true;
 	return shared_rule(c, display_device_parse(json_string_value(v),
 						   &((struct display_config *)base)->device, why,
 						   sizeof(why)), why);
 }
 
+static int display_check(struct js_ctx *c, void *base)
+{
+	struct display_config *d = base;
+	char why[256];
+
+	if (!STATE(c)->display_device_given)
+		d->device = DISPLAY_DEVICE_BOCHS;
+	return shared_rule(c, config_check_display(d, why, sizeof(why)), why);
+}
+
 static const struct js_field display_fields[] = {
-	JS_FN("device", display_device, .required = true),
+	JS_FN("device", display_device),
+	JS_STR("vnc", struct display_config, vnc, .min = 1),
 };
-static const struct js_schema display_schema = JS_SCHEMA("DisplayConfig", display_fields, NULL);
+static const struct js_schema display_schema = JS_SCHEMA("DisplayConfig", display_fields,
+							 display_check);
 
 static const struct js_field vsock_fields[] = {
 	JS_FN("cid", vsock_cid, .required = true),
@@ -533,8 +550,11 @@ json_t *vmconfig_to_json(const struct vm_config *cfg)
 	}
 	if (cfg->display.device != DISPLAY_DEVICE_NONE) {
 		o = json_object();
-		if (o)
+		if (o) {
 			fail |= put_str(o, "device", display_device_name(cfg->display.device));
+			if (cfg->display.vnc)
+				fail |= put_str(o, "vnc", cfg->display.vnc);
+		}
 		fail |= put(root, "display", o);
 	}
 	if (fail) {

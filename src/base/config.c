@@ -13,6 +13,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "base/sock.h"
 
 void vm_config_init(struct vm_config *cfg)
 {
@@ -49,6 +50,7 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->serial.path);
 	free(cfg->console.path);
 	free(cfg->vsock.socket);
+	free(cfg->display.vnc);
 	free(cfg->api.path);
 	free(cfg->restore_source);
 	free(cfg->log_file);
@@ -209,4 +211,23 @@ const char *display_device_name(enum display_device d)
 {
 	return (unsigned int)d < sizeof(display_device_names) / sizeof(display_device_names[0]) ?
 		       display_device_names[d] : "?";
+}
+
+int config_check_display(const struct display_config *d, char *err, size_t errlen)
+{
+	char host[256], port[8], why[160];
+
+	if (!d->vnc)
+		return 0;
+	if (d->device == DISPLAY_DEVICE_NONE)
+		return BAD("vnc needs a display device (device=bochs)");
+	if (!strncmp(d->vnc, "unix:", 5)) {
+		if (!d->vnc[5] || strlen(d->vnc + 5) > VSOCK_SOCKET_MAX)
+			return BAD("vnc=unix:PATH needs a path of 1 to %d bytes", VSOCK_SOCKET_MAX);
+		return 0;
+	}
+	if (sock_split_hostport(d->vnc, host, sizeof(host), port, sizeof(port), why,
+				sizeof(why)) < 0)
+		return BAD("vnc: %s (give HOST:PORT, :PORT or unix:PATH)", why);
+	return 0;
 }

@@ -81,11 +81,17 @@ enum display_device {
 
 struct display_config {
 	enum display_device device;
+	/* The VNC server (src/ui/vnc.c): "HOST:PORT" (port 0: any free one)
+	 * or "unix:PATH"; NULL: none. */
+	char *vnc;
 };
 
 /* "none", "bochs" <-> the enum; -EINVAL (with why) for another name. */
 int display_device_parse(const char *name, enum display_device *out, char *why, size_t whylen);
 const char *display_device_name(enum display_device d);
+/* The display's rules, for both front ends: a VNC server needs a display
+ * device, and its address must be HOST:PORT or unix:PATH. */
+int config_check_display(const struct display_config *d, char *err, size_t errlen);
 
 struct vm_config {
 	char *kernel;

@@ -63,6 +63,44 @@ void display_frame_free(struct display_frame *f)
 	f->pixels = NULL;
 }
 
+int display_frame_resize(struct display_frame *f, uint32_t width, uint32_t height)
+{
+	uint32_t *p;
+
+	if (f->pixels && f->width == width && f->height == height)
+		return 0;
+	p = malloc((size_t)width * height * sizeof(uint32_t));
+	if (!p)
+		return -ENOMEM;
+	free(f->pixels);
+	f->pixels = p;
+	f->width = width;
+	f->height = height;
+	return 0;
+}
+
+int display_update(struct display *d, struct display_frame *f, uint8_t *rows)
+{
+	int ret = -ENODEV;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->ops && d->ops->update) {
+		ret = d->ops->update(d->opaque, f, rows);
+	} else if (d->ops) {
+		struct display_frame n;
+
+		ret = d->ops->read_frame(d->opaque, &n);
+		if (ret == 0) {
+			display_frame_free(f);
+			*f = n;
+			memset(rows, 1, f->height);
+			ret = (int)f->height;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
 /* 5 or 6 bits of colour to 8, so full scale stays full scale. */
 static uint32_t widen(uint32_t v, unsigned int bits)
 {
@@ -96,26 +134,26 @@ int display_convert(const uint8_t *src, uint32_t stride, uint32_t width, uint32_
 	    width > DISPLAY_MAX_WIDTH || height > DISPLAY_MAX_HEIGHT ||
 	    (uint64_t)width * bytes > stride)
 		return -EINVAL;
-	f->pixels = malloc((size_t)width * height * sizeof(uint32_t));
-	if (!f->pixels)
+	if (display_frame_resize(f, width, height) < 0)
 		return -ENOMEM;
-	f->width = width;
-	f->height = height;
-	for (uint32_t y = 0; y < height; y++) {
-		const uint8_t *row = src + (size_t)y * stride;
-		uint32_t *out = f->pixels + (size_t)y * width;
-
-		if (bpp == 32) {
-			for (uint32_t x = 0; x < width; x++) {
-				uint32_t v;
-
-				memcpy(&v, row + 4 * (size_t)x, 4); /* little-endian host */
-				out[x] = v & 0xffffff;
-			}
-			continue;
-		}
-		for (uint32_t x = 0; x < width; x++)
-			out[x] = pixel_at(row + (size_t)x * bytes, bpp);
-	}
+	for (uint32_t y = 0; y < height; y++)
+		display_convert_row(src + (size_t)y * stride, width, bpp, f->pixels + (size_t)y * width);
 	return 0;
+}
+
+void display_convert_row(const uint8_t *src, uint32_t width, unsigned int bpp, uint32_t *out)
+{
+	unsigned int bytes = (bpp + 7) / 8;
+
+	if (bpp == 32) {
+		for (uint32_t x = 0; x < width; x++) {
+			uint32_t v;
+
+			memcpy(&v, src + 4 * (size_t)x, 4); /* little-endian host */
+			out[x] = v & 0xffffff;
+		}
+		return;
+	}
+	for (uint32_t x = 0; x < width; x++)
+		out[x] = pixel_at(src + (size_t)x * bytes, bpp);
 }

@@ -31,6 +31,18 @@ struct display_source_ops {
 	 * cannot show); other -errno: failed.
 	 */
 	int (*read_frame)(void *opaque, struct display_frame *f);
+	/*
+	 * Bring f (the caller's, kept between calls) up to date: only rows the
+	 * guest may have written since the last call are converted into it,
+	 * and flagged in rows[y] (1, else 0; DISPLAY_MAX_HEIGHT entries). A
+	 * new mode reallocates f->pixels and flags every row. Returns how many
+	 * rows it flagged (0: nothing changed, which must cost next to
+	 * nothing), -ENODATA when nothing is shown, other -errno on failure.
+	 * NULL: display_update falls back to read_frame (every row flagged).
+	 * What "since the last call" means is the source's one consumer's:
+	 * the front ends share one refresher (src/ui/).
+	 */
+	int (*update)(void *opaque, struct display_frame *f, uint8_t *rows);
 };
 
 struct display {
@@ -47,6 +59,10 @@ void display_detach(struct display *d, const void *opaque);
 /* -ENODEV with no source; else the source's answer. */
 int display_read_frame(struct display *d, struct display_frame *f);
 void display_frame_free(struct display_frame *f);
+/* -ENODEV with no source; else as display_source_ops.update. */
+int display_update(struct display *d, struct display_frame *f, uint8_t *rows);
+/* Make f width x height (contents undefined); -ENOMEM leaves it as it was. */
+int display_frame_resize(struct display_frame *f, uint32_t width, uint32_t height);
 
 /*
  * Convert width x height pixels of bpp bits (32 XRGB, 24 RGB, 16 RGB565,
@@ -56,5 +72,7 @@ void display_frame_free(struct display_frame *f);
  */
 int display_convert(const uint8_t *src, uint32_t stride, uint32_t width, uint32_t height,
 		    unsigned int bpp, struct display_frame *f);
+/* One row of width pixels (bpp as above, already checked) into out. */
+void display_convert_row(const uint8_t *src, uint32_t width, unsigned int bpp, uint32_t *out);
 
 #endif

@@ -9,7 +9,8 @@
  *
  * BAR0 is the framebuffer, 16 MiB of host memory the guest maps as RAM
  * (dev_ctx.map_ram), so drawing costs no exit; KVM logs the pages it
- * writes for the front ends. BAR2 is 4 KiB of registers:
+ * writes for the front ends (update(): only changed rows are converted).
+ * BAR2 is 4 KiB of registers:
  *   0x000-0x3ff  EDID (read-only; zeros for now: guests then use their
  *                built-in mode lists)
  *   0x500-0x515  DISPI registers, 16 bits each at 0x500 + 2 * index
@@ -67,6 +68,12 @@ enum {
 #define DISPI_NOCLEARMEM 0x80
 #define DISPI_MAX_BPP 32
 
+/* The picture the registers describe, if it fits; false: show nothing. */
+struct bochs_mode {
+	uint32_t width, height, stride, bpp;
+	uint64_t start;
+};
+
 struct bochs {
 	struct dev_ctx *ctx;
 	struct pci_device pci;
@@ -76,13 +83,13 @@ struct bochs {
 	uint8_t *vram;
 	int slot; /* KVM slot of BAR0, -1 before the first mapping */
 	bool attached;
+	/* For update(): the mode it showed last, and whether the next call
+	 * must convert every row (we wrote the framebuffer ourselves, or the
+	 * dirty log started afresh). Under lock. */
+	struct bochs_mode shown;
+	bool full;
 };
 
-/* The picture the registers describe, if it fits; false: show nothing. */
-struct bochs_mode {
-	uint32_t width, height, stride, bpp;
-	uint64_t start;
-};
 
 static bool bochs_mode(const uint16_t *r, struct bochs_mode *m)
 {
@@ -118,8 +125,66 @@ static int bochs_read_frame(void *opaque, struct display_frame *f)
 	return display_convert(b->vram + m.start, m.stride, m.width, m.height, m.bpp, f);
 }
 
+#define BOCHS_PAGES (BOCHS_VRAM_SIZE / 4096)
+
+static bool pages_dirty(const uint64_t *bitmap, uint64_t first, uint64_t last)
+{
+	for (uint64_t p = first; p <= last; p++)
+		if (bitmap[p / 64] & (1ull << (p % 64)))
+			return true;
+	return false;
+}
+
+/*
+ * KVM's dirty log of BAR0 says which pages the guest wrote since the last
+ * call; a row is converted when a page it touches is in it. A still
+ * screen costs one ioctl and a scan of 512 bytes of bitmap.
+ */
+static int bochs_update(void *opaque, struct display_frame *f, uint8_t *rows)
+{
+	struct bochs *b = opaque;
+	uint64_t bitmap[BOCHS_PAGES / 64];
+	struct bochs_mode m;
+	uint64_t rowbytes;
+	bool all, any = false;
+	int n = 0;
+
+	pthread_mutex_lock(&b->lock);
+	if (!bochs_mode(b->regs, &m)) {
+		pthread_mutex_unlock(&b->lock);
+		return -ENODATA;
+	}
+	all = b->full || memcmp(&m, &b->shown, sizeof(m)) || f->width != m.width ||
+	      f->height != m.height || !f->pixels;
+	b->full = false;
+	b->shown = m;
+	memset(bitmap, 0, sizeof(bitmap));
+	if (b->slot >= 0 && b->ctx->dirty_log(b->ctx, b->slot, bitmap) < 0)
+		all = true;
+	pthread_mutex_unlock(&b->lock);
+	for (size_t i = 0; i < BOCHS_PAGES / 64 && !all && !any; i++)
+		any = bitmap[i] != 0;
+	if (!all && !any)
+		return 0;
+	if (display_frame_resize(f, m.width, m.height) < 0)
+		return -ENOMEM;
+	rowbytes = (uint64_t)m.width * ((m.bpp + 7) / 8);
+	/* The guest may draw meanwhile: a torn row is redrawn next time. */
+	for (uint32_t y = 0; y < m.height; y++) {
+		uint64_t off = m.start + (uint64_t)y * m.stride;
+
+		rows[y] = all || pages_dirty(bitmap, off / 4096, (off + rowbytes - 1) / 4096);
+		if (!rows[y])
+			continue;
+		display_convert_row(b->vram + off, m.width, m.bpp, f->pixels + (size_t)y * m.width);
+		n++;
+	}
+	return n;
+}
+
 static const struct display_source_ops bochs_source_ops = {
 	.read_frame = bochs_read_frame,
+	.update = bochs_update,
 };
 
 static uint16_t dispi_read(struct bochs *b, unsigned int idx)
@@ -150,8 +215,10 @@ static void dispi_write(struct bochs *b, unsigned int idx, uint16_t v)
 			r[DISPI_VIRT_WIDTH] = r[DISPI_XRES];
 			r[DISPI_VIRT_HEIGHT] = r[DISPI_YRES];
 			r[DISPI_X_OFFSET] = r[DISPI_Y_OFFSET] = 0;
-			if (!(v & DISPI_NOCLEARMEM))
+			if (!(v & DISPI_NOCLEARMEM)) {
 				memset(b->vram, 0, BOCHS_VRAM_SIZE);
+				b->full = true; /* not in KVM's log: we wrote it */
+			}
 		}
 		r[idx] = v & (DISPI_ENABLED | DISPI_GETCAPS | DISPI_8BIT_DAC | DISPI_LFB_ENABLED);
 		break;
@@ -212,8 +279,11 @@ static void bochs_ram_bar_moved(struct pci_device *dev, int bar, uint64_t addr, 
 	int ret;
 
 	(void)bar;
+	pthread_mutex_lock(&b->lock);
 	ret = b->ctx->map_ram(b->ctx, &b->slot, addr, BOCHS_VRAM_SIZE, mapped ? b->vram : NULL,
 			      true);
+	b->full = true; /* a new slot's log starts empty */
+	pthread_mutex_unlock(&b->lock);
 	if (ret < 0)
 		pr_warn("bochs-display: cannot %s the framebuffer at 0x%llx: %s",
 			mapped ? "map" : "unmap", (unsigned long long)addr, strerror(-ret));
@@ -255,7 +325,7 @@ static int bochs_realize(struct dev_ctx *c, const void *slice, unsigned int inde
 
 	(void)slice;
 	(void)index;
-	if (!c->pci || !c->map_ram || !c->host->display) {
+	if (!c->pci || !c->map_ram || !c->dirty_log || !c->host->display) {
 		errbuf_set(err, errlen, "--display: bochs-display needs PCI, RAM BARs and a screen");
 		return -ENOTSUP;
 	}
@@ -264,6 +334,7 @@ static int bochs_realize(struct dev_ctx *c, const void *slice, unsigned int inde
 		return -ENOMEM;
 	b->ctx = c;
 	b->slot = -1;
+	b->full = true;
 	b->endian = QEXT_LITTLE_ENDIAN;
 	b->regs[DISPI_ID] = DISPI_ID5;
 	pthread_mutex_init(&b->lock, NULL);
@@ -356,6 +427,7 @@ static int bochs_load(void *state, const struct snap_reader *r, char *err, size_
 	memcpy(b->regs, st.regs, sizeof(b->regs));
 	b->endian = st.endian;
 	memcpy(b->vram, vram->data, BOCHS_VRAM_SIZE);
+	b->full = true;
 	pthread_mutex_unlock(&b->lock);
 	pci_device_replay_cfg(&b->pci, st.cfg);
 	return 0;

@@ -48,11 +48,13 @@ const char options_usage[] =
 	"                        host programs reach it through the Unix socket PATH\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console (hvc0), same modes as --serial (default off)\n"
-	"  --display device=bochs|none\n"
-	"                        a screen (our extension): bochs = the bochs-display\n"
-	"                        framebuffer (PCI 1234:1111) that firmware, Linux\n"
-	"                        (bochs-drm) and Windows drive; vm.screenshot shows it.\n"
-	"                        Default none: headless\n"
+	"  --display [device=bochs|none][,vnc=HOST:PORT|unix:PATH]\n"
+	"                        a screen (our extension): bochs (the default) = the\n"
+	"                        bochs-display framebuffer (PCI 1234:1111) that firmware,\n"
+	"                        Linux (bochs-drm) and Windows drive; vm.screenshot shows it.\n"
+	"                        vnc= serves it to VNC clients (and noVNC: WebSockets on\n"
+	"                        the same port); :PORT is 127.0.0.1, port 0 any free one.\n"
+	"                        Without --display: headless\n"
 	"  --api-socket PATH | path=PATH | fd=N\n"
 	"                        serve the REST API (Cloud Hypervisor's) on a Unix socket;\n"
 	"                        without --kernel, wait there for vm.create\n"
@@ -443,6 +445,8 @@ static int parse_display(char *arg, struct vm_config *cfg, char *err, size_t err
 {
 	char *key, *val, *list = arg;
 
+	/* Asking for a display gets the one device there is, unless named. */
+	cfg->display.device = DISPLAY_DEVICE_BOCHS;
 	while (kv_next(&list, &key, &val)) {
 		if (!strcmp(key, "device")) {
 			char why[128];
@@ -452,13 +456,17 @@ static int parse_display(char *arg, struct vm_config *cfg, char *err, size_t err
 				errbuf_set(err, errlen, "--display: %s", why);
 				return -EINVAL;
 			}
+		} else if (!strcmp(key, "vnc")) {
+			if (replace_str(&cfg->display.vnc, val ? val : "") < 0)
+				return -ENOMEM;
 		} else {
-			errbuf_set(err, errlen, "--display: unknown parameter '%s' (supported: device)",
-				   key);
+			errbuf_set(err, errlen,
+				   "--display: unknown parameter '%s' (supported: device, vnc)", key);
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return config_check(err, errlen, "--display", config_check_display(&cfg->display, err,
+									       errlen));
 }
 
 static int parse_vsock(char *arg, struct vm_config *cfg, char *err, size_t errlen)

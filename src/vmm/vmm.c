@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "ui/png.h"
+#include "ui/vnc.h"
 
 const char *vmm_state_name(enum vmm_state state)
 {
@@ -66,11 +67,18 @@ int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 		}
 		vmm->host.console = &vmm->console;
 	}
+	if (vmm->cfg->display.vnc && !vmm->vnc &&
+	    vnc_start(&vmm->vnc, &vmm->display, vmm->cfg->display.vnc, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "--display vnc=%s: %s", vmm->cfg->display.vnc, why);
+		return -EINVAL;
+	}
 	return 0;
 }
 
 void vmm_close_consoles(struct vmm *vmm)
 {
+	vnc_stop(vmm->vnc);
+	vmm->vnc = NULL;
 	if (vmm->host.console)
 		chardev_close(&vmm->console);
 	if (vmm->host.serial)

@@ -32,6 +32,7 @@ enum vmm_state {
 };
 
 struct api_server;
+struct vnc;
 
 struct vmm {
 	struct vm_config cli;     /* the command line; process settings live here */
@@ -41,6 +42,7 @@ struct vmm {
 	struct chardev serial, console;
 	uint8_t cmos_ram[128];
 	struct display display;   /* the screen, whatever boot draws on it */
+	struct vnc *vnc;          /* its VNC server (--display vnc=), NULL: none */
 	struct vm vm;
 	int signal_fd;
 	struct api_server *api;
@@ -75,7 +77,8 @@ const char *vmm_state_name(enum vmm_state state);
 int vmm_snapshot(struct vmm *vmm, const char *url, char *err, size_t errlen);
 int vmm_restore(struct vmm *vmm, const char *url, char *err, size_t errlen);
 
-/* For vmm_snapshot.c: the pieces of a boot that a restore shares. */
+/* For vmm_snapshot.c: the pieces of a boot that a restore shares (the
+ * serial port's and the console's back ends, the VNC server). */
 int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen);
 void vmm_close_consoles(struct vmm *vmm);
 int vmm_watch_vm(struct vmm *vmm, char *err, size_t errlen);

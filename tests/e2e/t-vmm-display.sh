@@ -6,9 +6,10 @@
 # dumb buffer (bochs-drm scans it out of the VRAM BAR). The API's
 # vm.screenshot (a PNG, decoded by Pillow, not by us) must equal the
 # pattern pixel for pixel, running and paused (Debian's python3 in
-# /usr/bin, where python3-pil is). A headless VM's screenshot
-# is a 404 that says why.
-# packages: python3-pil
+# /usr/bin, where python3-pil is); so must the capture of a standard VNC
+# client, gtk-vnc's gvnccapture, from our VNC server (vnc=). A headless
+# VM's screenshot is a 404 that says why.
+# packages: python3-pil gvncviewer
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vmm-common.sh"
@@ -25,7 +26,7 @@ shot() {
 
 "$PHYLLO_VMM" -v --api-socket "$SOCK" --kernel "$PHYLLO_GUEST/vmlinuz" \
 	--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" --memory size=256M \
-	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=draw" --display device=bochs \
+	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=draw" --display device=bochs,vnc=127.0.0.1:5901 \
 	--serial "file=$SERIAL" </dev/null >"$log" 2>&1 &
 vmm=$!
 trap 'kill -9 $vmm 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
@@ -66,6 +67,11 @@ PY
 got=$(shot running)
 [[ "$got" == "200 image/png" ]] || fail_log "$log" "vm.screenshot: got '$got'"
 compare running || fail_log "$log" "the capture is not the guest's pattern"
+
+# The same picture through VNC (display :1 is port 5901).
+grep -q 'vnc: listening on 127.0.0.1:5901' "$log" || fail_log "$log" "the VNC server did not say where it listens"
+timeout 60 gvnccapture -q localhost:1 "$T/vnc.png" || fail_log "$log" "gvnccapture failed"
+compare vnc || fail_log "$log" "the VNC capture is not the guest's pattern"
 curl -s --unix-socket "$SOCK" -X PUT http://localhost/api/v1/vm.pause >/dev/null
 got=$(shot paused)
 [[ "$got" == "200 image/png" ]] || fail_log "$log" "vm.screenshot when paused: got '$got'"

@@ -112,7 +112,11 @@ static void test_bad_input(void **state)
 		{ { "--disk", "path=/x,serial=123456789012345678901" }, "longer than 20 bytes" },
 		{ { "--rng", "/dev/random" }, "--rng: expected src=PATH" },
 		{ { "--display", "device=vga" }, "--display: device must be bochs or none, not 'vga'" },
-		{ { "--display", "vnc=:0" }, "--display: unknown parameter 'vnc'" },
+		{ { "--display", "sdl=on" }, "--display: unknown parameter 'sdl'" },
+		{ { "--display", "vnc=5900" }, "--display: vnc: '5900' is not HOST:PORT" },
+		{ { "--display", "vnc=:99999" }, "--display: vnc: ':99999': the port must be" },
+		{ { "--display", "vnc=unix:" }, "--display: vnc=unix:PATH needs a path" },
+		{ { "--display", "device=none,vnc=:0" }, "--display: vnc needs a display device" },
 		{ { "--vsock", "cid=2,socket=/tmp/v" }, "--vsock: cid 2 is reserved" },
 		{ { "--vsock", "cid=0,socket=/tmp/v" }, "--vsock: cid 0 is reserved" },
 		{ { "--vsock", "cid=4294967295,socket=/tmp/v" }, "cid 4294967295 is too big" },
@@ -210,6 +214,17 @@ static void test_display(void **state)
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--display", "device=bochs",
 			       NULL), OPTIONS_RUN);
 	assert_int_equal(cfg.display.device, DISPLAY_DEVICE_BOCHS);
+	assert_null(cfg.display.vnc);
+	vm_config_free(&cfg);
+	/* A VNC server alone gets the (one) display device. */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--display",
+			       "vnc=[::1]:5901", NULL), OPTIONS_RUN);
+	assert_int_equal(cfg.display.device, DISPLAY_DEVICE_BOCHS);
+	assert_string_equal(cfg.display.vnc, "[::1]:5901");
+	vm_config_free(&cfg);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--display",
+			       "vnc=unix:/run/v.sock,device=bochs", NULL), OPTIONS_RUN);
+	assert_string_equal(cfg.display.vnc, "unix:/run/v.sock");
 	vm_config_free(&cfg);
 }
 

@@ -116,7 +116,7 @@ static const char full_json[] =
 	" \"serial\": {\"mode\": \"File\", \"file\": \"/tmp/serial.log\"},"
 	" \"console\": {\"mode\": \"Socket\", \"socket\": \"/tmp/console.sock\"},"
 	" \"vsock\": {\"cid\": 42, \"socket\": \"/tmp/vsock.sock\"},"
-	" \"display\": {\"device\": \"bochs\"}}";
+	" \"display\": {\"device\": \"bochs\", \"vnc\": \"127.0.0.1:0\"}}";
 
 static void check_full(const struct vm_config *cfg)
 {
@@ -154,6 +154,7 @@ static void check_full(const struct vm_config *cfg)
 	assert_int_equal(cfg->vsock.cid, 42);
 	assert_string_equal(cfg->vsock.socket, "/tmp/vsock.sock");
 	assert_int_equal(cfg->display.device, DISPLAY_DEVICE_BOCHS);
+	assert_string_equal(cfg->display.vnc, "127.0.0.1:0");
 }
 
 static void test_round_trip(void **state)
@@ -291,8 +292,10 @@ static void test_errors(void **state)
 		"vsock: cid 2 is reserved");
 	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {\"device\": \"vga\"}}",
 		"display.device: device must be bochs or none, not 'vga'");
-	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {}}",
-		"display.device is required");
+	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {\"vnc\": \"x\"}}",
+		"display: vnc: 'x' is not HOST:PORT");
+	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {\"device\": \"none\", "
+		"\"vnc\": \":0\"}}", "display: vnc needs a display device");
 	/* Missing. */
 	refused("{}", "payload is required");
 	refused("{\"payload\": null}", "payload is required");

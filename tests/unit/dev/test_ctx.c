@@ -112,6 +112,7 @@ static int rec_map_ram(struct dev_ctx *c, int *slot, uint64_t gpa, uint64_t size
 	s->size = size;
 	s->host = host;
 	s->log_dirty = log_dirty;
+	memset(s->dirty, 0xff, sizeof(s->dirty));
 	if (host)
 		s->maps++;
 	return 0;
@@ -121,10 +122,29 @@ static int rec_dirty_log(struct dev_ctx *c, int slot, uint64_t *bitmap)
 {
 	struct test_ctx *t = c->machine;
 
+	struct test_ram_slot *s;
+
 	if (slot < 0 || (unsigned int)slot >= t->nr_ram || !t->ram[slot].log_dirty)
 		return -EINVAL;
-	memset(bitmap, 0xff, (t->ram[slot].size / 4096 + 63) / 64 * 8);
+	s = &t->ram[slot];
+	if (s->size > 64 * 4096ull * TEST_RAM_DIRTY_WORDS)
+		return -E2BIG;
+	memcpy(bitmap, s->dirty, (s->size / 4096 + 63) / 64 * 8);
+	memset(s->dirty, 0, sizeof(s->dirty));
 	return 0;
+}
+
+void test_ram_dirty(struct test_ctx *t, uint64_t gpa, uint64_t len)
+{
+	for (unsigned int i = 0; i < t->nr_ram; i++) {
+		struct test_ram_slot *s = &t->ram[i];
+
+		if (!s->host || !len || gpa < s->gpa || gpa - s->gpa >= s->size)
+			continue;
+		for (uint64_t p = (gpa - s->gpa) / 4096;
+		     p <= (gpa - s->gpa + len - 1) / 4096 && p < 64ull * TEST_RAM_DIRTY_WORDS; p++)
+			s->dirty[p / 64] |= 1ull << (p % 64);
+	}
 }
 
 void *test_ram_at(struct test_ctx *t, uint64_t gpa, uint64_t len)

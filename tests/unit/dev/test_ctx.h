@@ -5,7 +5,8 @@
  * records what devices raise (levels and rising edges of each line, MSI
  * routes, and an eventfd per irqfd whose count says how often it fired);
  * exit requests kept for the test to read; RAM a device maps into the
- * guest (map_ram) recorded per slot, its pages all reported dirty; a
+ * guest (map_ram) recorded per slot, with a dirty log the test writes
+ * (test_ram_dirty; a slot starts all dirty, a read clears it); a
  * screen (dev/display.h) devices may draw on.
  */
 #ifndef PHYLLO_TEST_CTX_H
@@ -36,12 +37,14 @@ struct test_irq {
 };
 
 #define TEST_MAX_RAM_SLOTS 8
+#define TEST_RAM_DIRTY_WORDS 256 /* a dirty log for up to 64 MiB */
 
 struct test_ram_slot {
 	uint64_t gpa, size;
 	void *host; /* NULL: unmapped */
 	bool log_dirty;
 	unsigned int maps; /* how often it was (re)mapped */
+	uint64_t dirty[TEST_RAM_DIRTY_WORDS]; /* one bit a 4 KiB page */
 };
 
 struct test_ctx {
@@ -71,6 +74,8 @@ uint32_t test_mmio_read(struct test_ctx *t, uint64_t addr, unsigned int size);
 void test_mmio_write(struct test_ctx *t, uint64_t addr, uint32_t v, unsigned int size);
 /* The host memory the guest sees at gpa through a mapped slot, or NULL. */
 void *test_ram_at(struct test_ctx *t, uint64_t gpa, uint64_t len);
+/* As a guest write of [gpa, gpa + len) would: its pages go in the dirty log. */
+void test_ram_dirty(struct test_ctx *t, uint64_t gpa, uint64_t len);
 /* ECAM address of a config register of the function in slot. */
 #define TEST_ECAM(t, slot, off) ((t)->pci.ecam_base + ((uint64_t)(slot) << 15) + (off))
 /* The slot of the function with this vendor | device << 16 (fails the test without). */

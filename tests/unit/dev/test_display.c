@@ -198,6 +198,57 @@ static void test_frames(void **state)
 	assert_int_equal(display_read_frame(&b.t.display, &f), -ENODEV);
 }
 
+/*
+ * display_update converts only rows on pages in KVM's dirty log: a still
+ * screen flags nothing, one pixel flags its row (and the others on its
+ * page), a mode change or pan flags all, and the device's own writes
+ * (enabling clears the framebuffer) count as changes.
+ */
+static void test_update(void **state)
+{
+	static uint8_t rows[DISPLAY_MAX_HEIGHT];
+	struct display_frame f = { 0 };
+	struct bench b;
+	uint32_t v = 0x123456;
+
+	(void)state;
+	up(&b);
+	assert_int_equal(display_update(&b.t.display, &f, rows), -ENODATA);
+	set_mode(&b, 1024, 768, 32); /* a row is exactly one page */
+	assert_int_equal(display_update(&b.t.display, &f, rows), 768);
+	assert_int_equal(f.width, 1024);
+	assert_int_equal(f.height, 768);
+	assert_int_equal(display_update(&b.t.display, &f, rows), 0); /* still */
+	memcpy(b.fb + 100 * 4096 + 40, &v, 4);
+	test_ram_dirty(&b.t, FB_GPA + 100 * 4096 + 40, 4);
+	assert_int_equal(display_update(&b.t.display, &f, rows), 1);
+	assert_int_equal(rows[100], 1);
+	assert_int_equal(rows[99] + rows[101], 0);
+	assert_int_equal(f.pixels[100 * 1024 + 10], 0x123456);
+	/* A write the log does not show is not seen: the log is the truth. */
+	memset(b.fb + 200 * 4096, 0xff, 4);
+	assert_int_equal(display_update(&b.t.display, &f, rows), 0);
+	assert_int_equal(f.pixels[200 * 1024], 0);
+	/* Panning one row down: every row is new. */
+	set_dispi(&b, Y_OFFSET, 1);
+	assert_int_equal(display_update(&b.t.display, &f, rows), 768);
+	assert_int_equal(f.pixels[99 * 1024 + 10], 0x123456);
+	/* 640x480x16: a row is 1280 bytes; page 1 (4096..8191) holds parts of rows 3 to 6. */
+	set_mode(&b, 640, 480, 16);
+	assert_int_equal(display_update(&b.t.display, &f, rows), 480);
+	test_ram_dirty(&b.t, FB_GPA + 4096, 1);
+	assert_int_equal(display_update(&b.t.display, &f, rows), 4);
+	assert_int_equal(rows[3] + rows[4] + rows[5] + rows[6], 4);
+	assert_int_equal(rows[2] + rows[7], 0);
+	/* Re-enabling cleared the framebuffer (not in the log): all rows. */
+	set_dispi(&b, ENABLE, 0);
+	set_dispi(&b, ENABLE, 0x41);
+	assert_int_equal(display_update(&b.t.display, &f, rows), 480);
+	display_frame_free(&f);
+	down(&b);
+	assert_int_equal(display_update(&b.t.display, &f, rows), -ENODEV);
+}
+
 static void test_one_source(void **state)
 {
 	static const struct display_source_ops other = { 0 };
@@ -299,6 +350,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_one_source),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_png),

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The VNC server (vnc.h), on libvncserver: it speaks RFB 3.3 to 3.8 with
+ * the usual encodings (raw, copyrect, RRE, hextile, zlib, tight, ZRLE),
+ * the desktop-size pseudo-encoding for mode changes, and detects a
+ * WebSocket handshake on the same port, which is how noVNC connects. What
+ * we write is the glue: our own listening socket (TCP through
+ * base/sock.c, or a Unix socket libvncserver cannot bind), and the
+ * refresh that turns the display's dirty rows into modified rectangles.
+ *
+ * One thread does everything VNC: it waits up to REFRESH_MS in
+ * rfbProcessEvents (accepting clients, reading their messages, sending
+ * the updates they asked for), then, if anyone is connected, asks the
+ * display for what changed (display_update: KVM's dirty log, so a still
+ * screen costs one ioctl) and marks those rows. With nobody connected it
+ * only waits; the dirty log keeps what changed meanwhile. libvncserver
+ * writes to a client with a bounded wait (rfbMaxClientWait), so a stuck
+ * client delays only this thread, never a vCPU or the event loop.
+ *
+ * The frame libvncserver sends from is ours (struct display_frame,
+ * XRGB8888, which we describe to it as red at bit 16, blue at bit 0).
+ */
+#include "ui/vnc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <rfb/rfb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/sock.h"
+
+#define REFRESH_MS 33 /* ~30 updates a second at most */
+#define BLANK_WIDTH 640 /* what clients see before the guest sets a mode */
+#define BLANK_HEIGHT 480
+
+struct vnc {
+	struct display *display;
+	rfbScreenInfoPtr screen;
+	struct display_frame frame; /* screen->frameBuffer */
+	uint8_t rows[DISPLAY_MAX_HEIGHT];
+	pthread_t thread;
+	atomic_bool stop;
+	char address[160];
+	char *unix_path; /* to remove at the end */
+};
+
+static void vnc_log(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	pr_debug("vnc: %s", buf);
+}
+
+/* libvncserver's own defaults put red at bit 0; our frames have it at 16. */
+static void set_format(struct vnc *v)
+{
+	rfbPixelFormat *f = &v->screen->serverFormat;
+	rfbClientIteratorPtr it;
+	rfbClientPtr cl;
+
+	f->redShift = 16;
+	f->greenShift = 8;
+	f->blueShift = 0;
+	it = rfbGetClientIterator(v->screen);
+	while ((cl = rfbClientIteratorNext(it)))
+		v->screen->setTranslateFunction(cl);
+	rfbReleaseClientIterator(it);
+}
+
+static void refresh(struct vnc *v)
+{
+	uint32_t *old = v->frame.pixels;
+	int oldw = v->screen->width, oldh = v->screen->height;
+	int n = display_update(v->display, &v->frame, v->rows);
+
+	if (n <= 0)
+		return; /* nothing new, or nothing shown: keep the last picture */
+	if (v->frame.pixels != old || (int)v->frame.width != oldw ||
+	    (int)v->frame.height != oldh) {
+		/* A new mode: every client gets the new size (or a full update). */
+		rfbNewFramebuffer(v->screen, (char *)v->frame.pixels, (int)v->frame.width,
+				  (int)v->frame.height, 8, 3, 4);
+		set_format(v);
+		return;
+	}
+	for (uint32_t y = 0; y < v->frame.height;) {
+		uint32_t end;
+
+		if (!v->rows[y]) {
+			y++;
+			continue;
+		}
+		for (end = y + 1; end < v->frame.height && v->rows[end]; end++)
+			;
+		rfbMarkRectAsModified(v->screen, 0, (int)y, (int)v->frame.width, (int)end);
+		y = end;
+	}
+}
+
+/*
+ * libvncserver 0.9.14 (Debian 12's) forgets a WebSocket client's context
+ * when it goes (fixed upstream by freeing it after this hook runs, so
+ * freeing it here is right for both).
+ */
+static void client_gone(rfbClientPtr cl)
+{
+	pr_info("vnc: client %s left", cl->host ? cl->host : "?");
+#ifdef LIBVNCSERVER_WITH_WEBSOCKETS
+	free(cl->wsctx);
+	cl->wsctx = NULL;
+#endif
+}
+
+static enum rfbNewClientAction new_client(rfbClientPtr cl)
+{
+	pr_info("vnc: client %s connected", cl->host ? cl->host : "?");
+	cl->clientGoneHook = client_gone;
+	return RFB_CLIENT_ACCEPT;
+}
+
+static void *vnc_thread(void *opaque)
+{
+	struct vnc *v = opaque;
+
+	while (!atomic_load(&v->stop)) {
+		rfbProcessEvents(v->screen, REFRESH_MS * 1000);
+		if (v->screen->clientHead)
+			refresh(v);
+	}
+	return NULL;
+}
+
+static int listen_on(struct vnc *v, const char *addr, char *err, size_t errlen)
+{
+	if (!strncmp(addr, "unix:", 5)) {
+		int fd = sock_listen_unix(addr + 5, "VNC socket", err, errlen);
+
+		if (fd < 0)
+			return fd;
+		v->unix_path = strdup(addr + 5);
+		if (!v->unix_path) {
+			close(fd);
+			unlink(addr + 5);
+			return -ENOMEM;
+		}
+		snprintf(v->address, sizeof(v->address), "%s", addr);
+		return fd;
+	}
+	return sock_listen_tcp(addr, "VNC address", v->address, sizeof(v->address), err, errlen);
+}
+
+int vnc_start(struct vnc **out, struct display *d, const char *addr, char *err, size_t errlen)
+{
+	struct vnc *v = calloc(1, sizeof(*v));
+	int fd, ret;
+
+	if (!v)
+		return -ENOMEM;
+	v->display = d;
+	rfbLog = vnc_log;
+	rfbErr = vnc_log;
+	ret = display_frame_resize(&v->frame, BLANK_WIDTH, BLANK_HEIGHT);
+	if (ret < 0)
+		goto fail;
+	memset(v->frame.pixels, 0, (size_t)BLANK_WIDTH * BLANK_HEIGHT * 4);
+	fd = listen_on(v, addr, err, errlen);
+	if (fd < 0) {
+		ret = fd;
+		goto fail;
+	}
+	v->screen = rfbGetScreen(NULL, NULL, BLANK_WIDTH, BLANK_HEIGHT, 8, 3, 4);
+	if (!v->screen) {
+		close(fd);
+		ret = -ENOMEM;
+		goto fail;
+	}
+	v->screen->frameBuffer = (char *)v->frame.pixels;
+	v->screen->desktopName = "phyllo-vmm";
+	v->screen->alwaysShared = TRUE; /* several viewers at once, as QEMU's */
+	/* No cursor of libvncserver's drawn over the picture: the guest draws
+	 * its own (clients that take cursor shapes get an empty one). */
+	v->screen->cursor = NULL;
+	v->screen->newClientHook = new_client;
+	v->screen->port = 0;            /* we listen ourselves: */
+	v->screen->ipv6port = 0;
+	v->screen->httpPort = 0;
+	set_format(v);
+	rfbInitServer(v->screen);
+	v->screen->listenSock = fd;
+	FD_SET(fd, &v->screen->allFds);
+	if (fd > v->screen->maxFd)
+		v->screen->maxFd = fd;
+	ret = -pthread_create(&v->thread, NULL, vnc_thread, v);
+	if (ret < 0) {
+		errbuf_set(err, errlen, "VNC: cannot start its thread: %s", strerror(-ret));
+		rfbShutdownServer(v->screen, TRUE);
+		rfbScreenCleanup(v->screen);
+		goto fail;
+	}
+	pr_info("vnc: listening on %s", v->address);
+	*out = v;
+	return 0;
+fail:
+	if (v->unix_path)
+		unlink(v->unix_path);
+	free(v->unix_path);
+	display_frame_free(&v->frame);
+	free(v);
+	return ret;
+}
+
+const char *vnc_address(const struct vnc *v)
+{
+	return v->address;
+}
+
+void vnc_stop(struct vnc *v)
+{
+	if (!v)
+		return;
+	atomic_store(&v->stop, true);
+	pthread_join(v->thread, NULL);
+	rfbShutdownServer(v->screen, TRUE); /* closes the clients and our socket */
+	rfbScreenCleanup(v->screen);
+	if (v->unix_path)
+		unlink(v->unix_path);
+	free(v->unix_path);
+	display_frame_free(&v->frame);
+	free(v);
+}

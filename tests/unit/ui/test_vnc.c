@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The VNC server (src/ui/vnc.c) against libvncclient, a real RFB client:
+ * a fake display source shows a pattern; the client's framebuffer must
+ * become that pattern, follow a change of only some rows, follow a mode
+ * change through the desktop-size extension, and the server must also
+ * listen on a Unix socket, answer a WebSocket handshake (noVNC) on its
+ * TCP port, refuse bad addresses with their name, and stop cleanly with
+ * a client connected.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <rfb/rfbclient.h>
+
+#include "dev/display.h"
+#include "ui/vnc.h"
+
+/* The fake source: a w x h picture, pixel (x, y) = seed + 3x + 5y, plus
+ * 0x10000 on row bump. */
+struct fake {
+	pthread_mutex_t lock;
+	uint32_t w, h, seed, bump;
+	uint32_t dirty_row, dirty_row2; /* UINT32_MAX: all rows changed */
+	int updates;
+};
+
+static uint32_t fake_px(const struct fake *k, uint32_t x, uint32_t y)
+{
+	return (k->seed + 3 * x + 5 * y + (y == k->bump ? 0x10000 : 0)) & 0xffffff;
+}
+
+static int fake_read(void *opaque, struct display_frame *f)
+{
+	struct fake *k = opaque;
+
+	if (display_frame_resize(f, k->w, k->h) < 0)
+		return -ENOMEM;
+	for (uint32_t y = 0; y < k->h; y++)
+		for (uint32_t x = 0; x < k->w; x++)
+			f->pixels[y * k->w + x] = fake_px(k, x, y);
+	return 0;
+}
+
+static int fake_update(void *opaque, struct display_frame *f, uint8_t *rows)
+{
+	struct fake *k = opaque;
+	int n = 0;
+
+	pthread_mutex_lock(&k->lock);
+	k->updates++;
+	if (f->width != k->w || f->height != k->h)
+		k->dirty_row = UINT32_MAX;
+	if (k->dirty_row == UINT32_MAX - 1) {
+		pthread_mutex_unlock(&k->lock);
+		return 0; /* still */
+	}
+	if (display_frame_resize(f, k->w, k->h) < 0) {
+		pthread_mutex_unlock(&k->lock);
+		return -ENOMEM;
+	}
+	for (uint32_t y = 0; y < k->h; y++) {
+		rows[y] = k->dirty_row == UINT32_MAX || k->dirty_row == y || k->dirty_row2 == y;
+		if (!rows[y])
+			continue;
+		for (uint32_t x = 0; x < k->w; x++)
+			f->pixels[y * k->w + x] = fake_px(k, x, y);
+		n++;
+	}
+	k->dirty_row = UINT32_MAX - 1;
+	pthread_mutex_unlock(&k->lock);
+	return n;
+}
+
+static const struct display_source_ops fake_ops = { .read_frame = fake_read, .update = fake_update };
+
+static void quiet(const char *fmt, ...)
+{
+	(void)fmt;
+}
+
+static rfbClient *connect_to(const char *addr, const char *encodings)
+{
+	rfbClient *c = rfbGetClient(8, 3, 4);
+	const char *colon = strrchr(addr, ':');
+
+	assert_non_null(c);
+	assert_non_null(colon);
+	free(c->serverHost);
+	c->serverHost = strndup(addr, (size_t)(colon - addr));
+	c->serverPort = atoi(colon + 1);
+	c->canHandleNewFBSize = TRUE;
+	c->appData.enableJPEG = FALSE; /* lossless, to compare pixels */
+	c->appData.encodingsString = encodings;
+	if (!rfbInitClient(c, NULL, NULL))
+		fail_msg("libvncclient cannot connect to %s", addr); /* it freed c */
+	return c;
+}
+
+/* libvncclient reads ahead: a message may wait in its buffer, not the socket. */
+static bool message_ready(rfbClient *c)
+{
+	return c->buffered > 0 || WaitForMessage(c, 100000) > 0;
+}
+
+/* Serve messages until the client's picture is the fake's (or 10 s pass). */
+/* rfbClientCleanup leaves the framebuffer to the application. */
+static void client_free(rfbClient *c)
+{
+	free(c->frameBuffer);
+	c->frameBuffer = NULL;
+	rfbClientCleanup(c);
+}
+
+static void wait_for_picture(rfbClient *c, struct fake *k)
+{
+	time_t end = time(NULL) + 10;
+
+	for (;;) {
+		bool same;
+
+		pthread_mutex_lock(&k->lock);
+		same = c->width == (int)k->w && c->height == (int)k->h;
+		for (uint32_t y = 0; same && y < k->h; y++)
+			for (uint32_t x = 0; same && x < k->w; x++) {
+				uint32_t v;
+
+				memcpy(&v, c->frameBuffer + 4 * ((size_t)y * (size_t)c->width + x), 4);
+				/* libvncclient's default format: red at bit 0. */
+				v = (v & 0xff) << 16 | (v & 0xff00) | (v >> 16 & 0xff);
+				same = v == fake_px(k, x, y);
+				if (!same && time(NULL) > end)
+					print_message("(%u,%u) is 0x%06x, want 0x%06x\n", x, y, v,
+						      fake_px(k, x, y));
+			}
+		pthread_mutex_unlock(&k->lock);
+		if (same)
+			return;
+		if (time(NULL) > end)
+			fail_msg("the client shows %dx%d, not the %ux%u picture", c->width, c->height,
+				 k->w, k->h);
+		if (message_ready(c) && !HandleRFBServerMessage(c))
+			fail_msg("the server closed the connection");
+	}
+}
+
+/* Each client asks for other encodings; all are lossless (no JPEG). */
+static const char *const encodings[] = {
+	"raw", "tight zrle hextile copyrect raw", "zrle", "hextile", "zlib", "rre",
+};
+
+static void test_pictures(void **state)
+{
+	struct display d;
+	struct fake k = { .lock = PTHREAD_MUTEX_INITIALIZER, .w = 64, .h = 48, .seed = 7,
+			  .bump = UINT32_MAX, .dirty_row = UINT32_MAX };
+	struct vnc *v;
+	char err[256];
+
+	(void)state;
+	rfbClientLog = rfbClientErr = quiet;
+	display_init(&d);
+	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
+	assert_int_equal(vnc_start(&v, &d, "127.0.0.1:0", err, sizeof(err)), 0);
+	assert_non_null(strstr(vnc_address(v), "127.0.0.1:"));
+	assert_string_not_equal(vnc_address(v), "127.0.0.1:0");
+	for (size_t e = 0; e < sizeof(encodings) / sizeof(encodings[0]); e++) {
+		rfbClient *c = connect_to(vnc_address(v), encodings[e]);
+
+		print_message("encodings %s\n", encodings[e]);
+		wait_for_picture(c, &k);
+		/* The bump moves a row down, and only those two rows are flagged:
+		 * the client follows. */
+		pthread_mutex_lock(&k.lock);
+		k.dirty_row2 = k.bump;
+		k.bump = (uint32_t)(5 + e);
+		k.dirty_row = k.bump;
+		pthread_mutex_unlock(&k.lock);
+		wait_for_picture(c, &k);
+		/* A new mode: the desktop-size extension gives the client the size. */
+		pthread_mutex_lock(&k.lock);
+		k.w = k.w == 64 ? 200 : 64;
+		k.h = k.h == 48 ? 100 : 48;
+		k.seed += 99;
+		pthread_mutex_unlock(&k.lock);
+		wait_for_picture(c, &k);
+		client_free(c);
+	}
+	/* Stopping with a client connected closes it. */
+	{
+		rfbClient *c = connect_to(vnc_address(v), "raw");
+		bool gone = false;
+
+		wait_for_picture(c, &k);
+		vnc_stop(v);
+		for (int i = 0; i < 50 && !gone; i++)
+			gone = message_ready(c) && !HandleRFBServerMessage(c);
+		assert_true(gone);
+		client_free(c);
+	}
+	display_detach(&d, &k);
+	display_free(&d);
+}
+
+static void test_unix_and_errors(void **state)
+{
+	struct display d;
+	struct vnc *v;
+	char err[256], path[64], addr[80];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	char banner[12];
+	int fd;
+
+	(void)state;
+	display_init(&d);
+	snprintf(path, sizeof(path), "/tmp/phyllo-test-vnc-%d.sock", getpid());
+	snprintf(addr, sizeof(addr), "unix:%s", path);
+	assert_int_equal(vnc_start(&v, &d, addr, err, sizeof(err)), 0);
+	assert_string_equal(vnc_address(v), addr);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* A second server on the same live socket is refused. */
+	{
+		struct vnc *w;
+
+		assert_int_equal(vnc_start(&w, &d, addr, err, sizeof(err)), -EADDRINUSE);
+		assert_non_null(strstr(err, path));
+	}
+	/* RFB starts with the server's version, over the Unix socket too. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(read(fd, banner, sizeof(banner)), sizeof(banner));
+	assert_memory_equal(banner, "RFB 003.008\n", 12);
+	close(fd);
+	vnc_stop(v);
+	assert_int_equal(stat(path, &st), -1); /* removed */
+	/* Bad addresses: the error names them. */
+	assert_true(vnc_start(&v, &d, "no-such-host.invalid:5900", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "no-such-host.invalid"));
+	assert_true(vnc_start(&v, &d, "unix:/nonexistent-dir/x.sock", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent-dir/x.sock"));
+	display_free(&d);
+}
+
+/* noVNC's way in: a WebSocket handshake on the same port (RFC 6455's sample key). */
+static void test_websocket(void **state)
+{
+	static const char req[] = "GET /websockify HTTP/1.1\r\nHost: localhost\r\n"
+				  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+				  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+				  "Sec-WebSocket-Protocol: binary\r\n"
+				  "Sec-WebSocket-Version: 13\r\nOrigin: http://localhost\r\n\r\n";
+	struct display d;
+	struct vnc *v;
+	char err[256], host[64], buf[1024];
+	const char *port;
+	struct addrinfo *ai;
+	size_t got = 0;
+	int fd;
+
+	(void)state;
+	display_init(&d);
+	assert_int_equal(vnc_start(&v, &d, "127.0.0.1:0", err, sizeof(err)), 0);
+	snprintf(host, sizeof(host), "%s", vnc_address(v));
+	port = strrchr(host, ':') + 1;
+	host[port - 1 - host] = 0;
+	assert_int_equal(getaddrinfo(host, port, NULL, &ai), 0);
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, ai->ai_addr, ai->ai_addrlen), 0);
+	freeaddrinfo(ai);
+	assert_int_equal(write(fd, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	while (got < sizeof(buf) - 1 && !strstr(buf, "\r\n\r\n")) {
+		ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = 0;
+	}
+	assert_non_null(strstr(buf, "HTTP/1.1 101"));
+	assert_non_null(strstr(buf, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+	close(fd);
+	vnc_stop(v);
+	display_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pictures),
+		cmocka_unit_test(test_unix_and_errors),
+		cmocka_unit_test(test_websocket),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
