@@ -29,6 +29,7 @@
 struct aml_buf;
 struct chardev;
 struct display;
+struct input;
 struct event_loop;
 struct pci_root;
 struct snap_writer;
@@ -51,6 +52,7 @@ struct dev_host {
 	struct chardev *console;  /* NULL with --console off */
 	uint8_t *cmos_ram;        /* 128 bytes of battery-backed CMOS */
 	struct display *display;  /* the screen (dev/display.h); NULL: headless */
+	struct input *input;      /* keys from people (dev/input.h); NULL: none */
 	struct timespec start;    /* process start, for boot-time markers */
 };
 

@@ -17,6 +17,10 @@
  * writes to a client with a bounded wait (rfbMaxClientWait), so a stuck
  * client delays only this thread, never a vCPU or the event loop.
  *
+ * Keys come as keysyms, turned into key codes by ui/keymap.c and given
+ * to the input hub (dev/input.h), which hands them to the guest's
+ * keyboard; a client that leaves releases what it held.
+ *
  * The frame libvncserver sends from is ours (struct display_frame,
  * XRGB8888, which we describe to it as red at bit 16, blue at bit 0).
  */
@@ -35,6 +39,7 @@
 
 #include "base/log.h"
 #include "base/sock.h"
+#include "ui/keymap.h"
 
 #define REFRESH_MS 33 /* ~30 updates a second at most */
 #define BLANK_WIDTH 640 /* what clients see before the guest sets a mode */
@@ -42,6 +47,7 @@
 
 struct vnc {
 	struct display *display;
+	struct input *input; /* NULL: clients' keys go nowhere */
 	rfbScreenInfoPtr screen;
 	struct display_frame frame; /* screen->frameBuffer */
 	uint8_t rows[DISPLAY_MAX_HEIGHT];
@@ -119,11 +125,30 @@ static void refresh(struct vnc *v)
  */
 static void client_gone(rfbClientPtr cl)
 {
+	struct vnc *v = cl->screen->screenData;
+
 	pr_info("vnc: client %s left", cl->host ? cl->host : "?");
+	/* A client that left with a key held must not leave it held. */
+	if (v->input)
+		input_release_all(v->input);
 #ifdef LIBVNCSERVER_WITH_WEBSOCKETS
 	free(cl->wsctx);
 	cl->wsctx = NULL;
 #endif
+}
+
+/* Keys arrive as keysyms (what the client's layout made of them). */
+static void key_event(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
+{
+	struct vnc *v = cl->screen->screenData;
+	unsigned int code = keymap_from_keysym((uint32_t)sym);
+
+	if (!code) {
+		pr_debug("vnc: keysym 0x%x has no key", (unsigned int)sym);
+		return;
+	}
+	if (v->input)
+		input_key(v->input, code, down);
 }
 
 static enum rfbNewClientAction new_client(rfbClientPtr cl)
@@ -164,7 +189,8 @@ static int listen_on(struct vnc *v, const char *addr, char *err, size_t errlen)
 	return sock_listen_tcp(addr, "VNC address", v->address, sizeof(v->address), err, errlen);
 }
 
-int vnc_start(struct vnc **out, struct display *d, const char *addr, char *err, size_t errlen)
+int vnc_start(struct vnc **out, struct display *d, struct input *in, const char *addr,
+	      char *err, size_t errlen)
 {
 	struct vnc *v = calloc(1, sizeof(*v));
 	int fd, ret;
@@ -172,6 +198,7 @@ int vnc_start(struct vnc **out, struct display *d, const char *addr, char *err, 
 	if (!v)
 		return -ENOMEM;
 	v->display = d;
+	v->input = in;
 	rfbLog = vnc_log;
 	rfbErr = vnc_log;
 	ret = display_frame_resize(&v->frame, BLANK_WIDTH, BLANK_HEIGHT);
@@ -196,6 +223,8 @@ int vnc_start(struct vnc **out, struct display *d, const char *addr, char *err, 
 	 * its own (clients that take cursor shapes get an empty one). */
 	v->screen->cursor = NULL;
 	v->screen->newClientHook = new_client;
+	v->screen->kbdAddEvent = key_event;
+	v->screen->screenData = v;
 	v->screen->port = 0;            /* we listen ourselves: */
 	v->screen->ipv6port = 0;
 	v->screen->httpPort = 0;

@@ -11,15 +11,17 @@
 #include <stddef.h>
 
 #include "dev/display.h"
+#include "dev/input.h"
 
 struct vnc;
 
 /*
- * Listen on addr ("HOST:PORT", port 0 for any free one, or "unix:PATH")
- * and serve d. The address bound is logged ("vnc: listening on ...") and
+ * Listen on addr ("HOST:PORT", port 0 for any free one, or "unix:PATH"),
+ * show d and send the clients' keys to in (NULL: nowhere). The address bound is logged ("vnc: listening on ...") and
  * kept for vnc_address(). -errno with a message naming the address.
  */
-int vnc_start(struct vnc **out, struct display *d, const char *addr, char *err, size_t errlen);
+int vnc_start(struct vnc **out, struct display *d, struct input *in, const char *addr,
+	      char *err, size_t errlen);
 /* Where clients connect: "HOST:PORT" or "unix:PATH". */
 const char *vnc_address(const struct vnc *v);
 /* Disconnect every client, stop listening (and remove a Unix socket). */

@@ -102,6 +102,8 @@ int main(int argc, char **argv)
 	vmm.host.cmos_ram = vmm.cmos_ram;
 	display_init(&vmm.display);
 	vmm.host.display = &vmm.display;
+	input_init(&vmm.input);
+	vmm.host.input = &vmm.input;
 	if (!vmm.host.loop || setup_signals(&vmm) < 0) {
 		pr_err("cannot set up the event loop: %s", strerror(errno));
 		goto out_loop;
@@ -138,6 +140,7 @@ out_loop:
 	}
 	loop_free(vmm.host.loop);
 	display_free(&vmm.display);
+	input_free(&vmm.input);
 out_cfg:
 	vm_config_free(&vmm.cli);
 	chardev_restore_terminal();

@@ -68,7 +68,8 @@ int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 		vmm->host.console = &vmm->console;
 	}
 	if (vmm->cfg->display.vnc && !vmm->vnc &&
-	    vnc_start(&vmm->vnc, &vmm->display, vmm->cfg->display.vnc, why, sizeof(why)) < 0) {
+	    vnc_start(&vmm->vnc, &vmm->display, &vmm->input, vmm->cfg->display.vnc, why,
+		      sizeof(why)) < 0) {
 		snprintf(err, errlen, "--display vnc=%s: %s", vmm->cfg->display.vnc, why);
 		return -EINVAL;
 	}

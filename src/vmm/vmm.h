@@ -21,6 +21,7 @@
 #include "base/chardev.h"
 #include "base/config.h"
 #include "dev/display.h"
+#include "dev/input.h"
 #include "vmm/vm.h"
 
 enum vmm_state {
@@ -42,6 +43,7 @@ struct vmm {
 	struct chardev serial, console;
 	uint8_t cmos_ram[128];
 	struct display display;   /* the screen, whatever boot draws on it */
+	struct input input;       /* keys for whatever keyboard the guest has */
 	struct vnc *vnc;          /* its VNC server (--display vnc=), NULL: none */
 	struct vm vm;
 	int signal_fd;

@@ -8,7 +8,8 @@
 # pattern pixel for pixel, running and paused (Debian's python3 in
 # /usr/bin, where python3-pil is); so must the capture of a standard VNC
 # client, gtk-vnc's gvnccapture, from our VNC server (vnc=). A headless
-# VM's screenshot is a 404 that says why.
+# VM's screenshot is a 404 that says why. A line typed through VNC reaches
+# a shell on the guest's console through the PS/2 keyboard.
 # packages: python3-pil gvncviewer
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
@@ -72,6 +73,15 @@ compare running || fail_log "$log" "the capture is not the guest's pattern"
 grep -q 'vnc: listening on 127.0.0.1:5901' "$log" || fail_log "$log" "the VNC server did not say where it listens"
 timeout 60 gvnccapture -q localhost:1 "$T/vnc.png" || fail_log "$log" "gvnccapture failed"
 compare vnc || fail_log "$log" "the VNC capture is not the guest's pattern"
+
+# A line typed through VNC (tests/e2e/vnc_type.c, on libvncclient) goes
+# through the i8042's PS/2 keyboard to the guest's tty1, where a shell reads it.
+line='Hello, guest 42! ~/a_b'
+"$PHYLLO_BUILD/tests/e2e/vnc-type" 127.0.0.1 5901 "$line" || fail_log "$log" "vnc-type failed"
+wait_line "$SERIAL" 'PHYLLO TYPED' 60 "$vmm" || fail_log "$SERIAL" "the typed line did not arrive"
+got=$(tr -d '\r' <"$SERIAL" | grep -a '^PHYLLO TYPED' | head -1)
+[[ "$got" == "PHYLLO TYPED $line" ]] || fail_log "$SERIAL" "typed '$line', the guest read '${got#PHYLLO TYPED }'"
+echo "ok: the guest read the line typed through VNC"
 curl -s --unix-socket "$SOCK" -X PUT http://localhost/api/v1/vm.pause >/dev/null
 got=$(shot paused)
 [[ "$got" == "200 image/png" ]] || fail_log "$log" "vm.screenshot when paused: got '$got'"

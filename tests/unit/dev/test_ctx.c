@@ -191,6 +191,8 @@ void test_ctx_init(struct test_ctx *t, uint64_t ram)
 	t->host.cmos_ram = t->cmos_ram;
 	display_init(&t->display);
 	t->host.display = &t->display;
+	input_init(&t->input);
+	t->host.input = &t->input;
 	t->ctx = (struct dev_ctx){
 		.mem = &t->mem, .pio = &t->pio, .mmio = &t->mmio, .pci = &t->pci,
 		.irq = &t->irq.chip, .host = &t->host, .request_exit = rec_request_exit,
@@ -205,6 +207,7 @@ void test_ctx_fini(struct test_ctx *t)
 	bus_free(&t->mmio);
 	loop_free(t->host.loop);
 	display_free(&t->display);
+	input_free(&t->input);
 	guest_mem_free(&t->mem);
 	vm_config_free(&t->cfg);
 	for (unsigned int i = 0; i < TEST_MAX_GSI; i++)

@@ -20,6 +20,7 @@
 #include "dev/bus.h"
 #include "dev/dev.h"
 #include "dev/display.h"
+#include "dev/input.h"
 #include "pci/pci.h"
 
 #define TEST_MAX_GSI 256
@@ -57,6 +58,7 @@ struct test_ctx {
 	struct vm_config cfg;
 	uint8_t cmos_ram[128];
 	struct display display;
+	struct input input;
 	struct test_ram_slot ram[TEST_MAX_RAM_SLOTS];
 	unsigned int nr_ram;
 	enum vm_exit exit; /* the first exit asked for */

@@ -26,6 +26,11 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
 #include "test_ctx.h"
+#include "dev/input.h"
+#include "snapshot/snapfile.h"
+
+#include <linux/input-event-codes.h>
+#include <unistd.h>
 
 extern const struct dev_ops serial_device, i8042_device, cmos_device, acpi_pm_device, ged_device,
 	virtio_rng_device, virtio_blk_device;
@@ -227,6 +232,144 @@ static void test_exits(void **state)
 	test_ctx_fini(&t);
 }
 
+/* --- the PS/2 keyboard behind the i8042 ------------------------------------ */
+
+#define KBD_IRQ 1
+
+/* The next byte the guest reads, or -1 when the output buffer is empty. */
+static int kbd_read(struct test_ctx *t)
+{
+	if (!(test_inb(t, 0x64) & 0x01))
+		return -1;
+	return test_inb(t, 0x60);
+}
+
+static void expect_bytes(struct test_ctx *t, const int *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int got = kbd_read(t);
+
+		if (got != want[i])
+			fail_msg("byte %zu: 0x%x, want 0x%x", i, got, want[i]);
+	}
+	assert_int_equal(kbd_read(t), -1);
+}
+
+#define EXPECT(t, ...) do { \
+	static const int w_[] = { __VA_ARGS__ }; \
+	expect_bytes(t, w_, sizeof(w_) / sizeof(w_[0])); \
+} while (0)
+
+/*
+ * As Linux's i8042 and atkbd drivers bring it up: command byte with the
+ * keyboard interrupt and translation, reset, identify; then keys from the
+ * input hub arrive as translated set 2 (= set 1) scan codes, each byte
+ * with an edge on IRQ 1, and survive a snapshot.
+ */
+static void test_ps2_keyboard(void **state)
+{
+	static const struct dev_ops *const ops[] = { &i8042_device };
+	char dir[] = "/tmp/phyllo-test-kbd-XXXXXX", path[96], err[256] = "";
+	struct snap_writer w;
+	struct snap_reader rd;
+	struct test_ctx t;
+	struct dev_registry r;
+	unsigned int rises;
+
+	(void)state;
+	test_ctx_init(&t, RAM);
+	realize(&t, &r, ops, 1);
+	/* Before the guest enables anything, keys wait and raise nothing. */
+	assert_int_equal(input_key(&t.input, KEY_A, true), 0);
+	assert_int_equal(t.irq.rises[KBD_IRQ], 0);
+	test_outb(&t, 0x64, 0x20); /* read the command byte: translation on */
+	assert_int_equal(kbd_read(&t) & 0x40, 0x40);
+	test_outb(&t, 0x64, 0x60);
+	test_outb(&t, 0x60, 0x47); /* KBD_INT | SYS | XLATE, keyboard enabled */
+	assert_int_equal(t.irq.level[KBD_IRQ], 1); /* the key waiting: 'a' down */
+	EXPECT(&t, 0x1e);
+	assert_int_equal(t.irq.level[KBD_IRQ], 0);
+	test_outb(&t, 0x60, 0xff); /* reset: ack, self-test passed */
+	EXPECT(&t, 0xfa, 0xaa);
+	test_outb(&t, 0x60, 0xf2); /* identify: MF2, translated */
+	EXPECT(&t, 0xfa, 0xab, 0x41);
+	test_outb(&t, 0x60, 0xed); /* LEDs, with their argument */
+	test_outb(&t, 0x60, 0x02);
+	EXPECT(&t, 0xfa, 0xfa);
+	test_outb(&t, 0x60, 0xf0); /* which scan code set: 2, as translated */
+	test_outb(&t, 0x60, 0x00);
+	EXPECT(&t, 0xfa, 0xfa, 0x41);
+	test_outb(&t, 0x60, 0xee);
+	EXPECT(&t, 0xee);
+	test_outb(&t, 0x60, 0x12); /* not a command */
+	EXPECT(&t, 0xfe);
+
+	/* Keys: make and break, E0 for the extended ones, one edge a byte. */
+	rises = t.irq.rises[KBD_IRQ];
+	input_key(&t.input, KEY_A, false); /* its down was before the reset */
+	input_key(&t.input, KEY_LEFTSHIFT, true);
+	input_key(&t.input, KEY_Z, true);
+	input_key(&t.input, KEY_Z, false);
+	input_key(&t.input, KEY_LEFTSHIFT, false);
+	input_key(&t.input, KEY_UP, true);
+	input_key(&t.input, KEY_UP, false);
+	input_key(&t.input, KEY_KPENTER, true);
+	input_key(&t.input, KEY_F12, true);
+	EXPECT(&t, 0x9e, 0x2a, 0x2c, 0xac, 0xaa, 0xe0, 0x48, 0xe0, 0xc8, 0xe0, 0x1c, 0x58);
+	assert_int_equal(t.irq.rises[KBD_IRQ] - rises, 12);
+	input_key(&t.input, KEY_PAUSE, true);
+	input_key(&t.input, KEY_PAUSE, false); /* Pause has no break */
+	EXPECT(&t, 0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5);
+	input_key(&t.input, KEY_SYSRQ, true);
+	input_key(&t.input, KEY_SYSRQ, false);
+	EXPECT(&t, 0xe0, 0x2a, 0xe0, 0x37, 0xe0, 0xb7, 0xe0, 0xaa);
+	/* A full queue drops whole keys, never half of one. */
+	for (int i = 0; i < 40; i++) {
+		input_key(&t.input, KEY_UP, true);
+		input_key(&t.input, KEY_UP, false);
+	}
+	{
+		int n = 0, b;
+
+		while ((b = kbd_read(&t)) >= 0) {
+			assert_int_equal(b, (n % 2) ? (n % 4 == 1 ? 0x48 : 0xc8) : 0xe0);
+			n++;
+		}
+		assert_int_equal(n % 2, 0);
+		assert_true(n >= 60 && n <= 66);
+	}
+	/* Scanning disabled: keys are dropped. */
+	test_outb(&t, 0x60, 0xf5);
+	EXPECT(&t, 0xfa);
+	input_key(&t.input, KEY_B, true);
+	assert_int_equal(kbd_read(&t), -1);
+	test_outb(&t, 0x60, 0xf4);
+	EXPECT(&t, 0xfa);
+
+	/* A key waiting in the queue survives a snapshot. */
+	input_key(&t.input, KEY_B, false);
+	input_key(&t.input, KEY_C, true);
+	input_key(&t.input, KEY_C, false);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, SNAP_STATE_FILE);
+	assert_int_equal(snap_writer_open(&w, dir, SNAP_STATE_FILE, err, sizeof(err)), 0);
+	assert_int_equal(dev_registry_save(&r, &w, err, sizeof(err)), 0);
+	assert_int_equal(snap_writer_finish(&w, err, sizeof(err)), 0);
+	dev_registry_unrealize(&r);
+	/* No keyboard device: the hub says so. */
+	assert_int_equal(input_key(&t.input, KEY_A, true), -ENODEV);
+	realize(&t, &r, ops, 1);
+	assert_int_equal(snap_reader_open(&rd, path, 0, err, sizeof(err)), 0);
+	if (dev_registry_load(&r, &rd, err, sizeof(err)) < 0)
+		fail_msg("load: %s", err);
+	snap_reader_close(&rd);
+	EXPECT(&t, 0xb0, 0x2e, 0xae); /* the hub saw b go down */
+	dev_registry_unrealize(&r);
+	test_ctx_fini(&t);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* --- a virtio-rng driven as a guest driver would ---------------------------- */
 
 #define BAR_GPA 0xc0000000ull /* where the test puts BAR0 */
@@ -401,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_rtc_interrupts),
 		cmocka_unit_test(test_ged_power_button),
 		cmocka_unit_test(test_exits),
+		cmocka_unit_test(test_ps2_keyboard),
 		cmocka_unit_test(test_virtio_msix),
 		cmocka_unit_test(test_registry_instances),
 	};

@@ -25,9 +25,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/input-event-codes.h>
 #include <rfb/rfbclient.h>
 
 #include "dev/display.h"
+#include "dev/input.h"
 #include "ui/vnc.h"
 
 /* The fake source: a w x h picture, pixel (x, y) = seed + 3x + 5y, plus
@@ -175,7 +177,7 @@ static void test_pictures(void **state)
 	rfbClientLog = rfbClientErr = quiet;
 	display_init(&d);
 	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
-	assert_int_equal(vnc_start(&v, &d, "127.0.0.1:0", err, sizeof(err)), 0);
+	assert_int_equal(vnc_start(&v, &d, NULL, "127.0.0.1:0", err, sizeof(err)), 0);
 	assert_non_null(strstr(vnc_address(v), "127.0.0.1:"));
 	assert_string_not_equal(vnc_address(v), "127.0.0.1:0");
 	for (size_t e = 0; e < sizeof(encodings) / sizeof(encodings[0]); e++) {
@@ -230,7 +232,7 @@ static void test_unix_and_errors(void **state)
 	display_init(&d);
 	snprintf(path, sizeof(path), "/tmp/phyllo-test-vnc-%d.sock", getpid());
 	snprintf(addr, sizeof(addr), "unix:%s", path);
-	assert_int_equal(vnc_start(&v, &d, addr, err, sizeof(err)), 0);
+	assert_int_equal(vnc_start(&v, &d, NULL, addr, err, sizeof(err)), 0);
 	assert_string_equal(vnc_address(v), addr);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -238,7 +240,7 @@ static void test_unix_and_errors(void **state)
 	{
 		struct vnc *w;
 
-		assert_int_equal(vnc_start(&w, &d, addr, err, sizeof(err)), -EADDRINUSE);
+		assert_int_equal(vnc_start(&w, &d, NULL, addr, err, sizeof(err)), -EADDRINUSE);
 		assert_non_null(strstr(err, path));
 	}
 	/* RFB starts with the server's version, over the Unix socket too. */
@@ -251,10 +253,101 @@ static void test_unix_and_errors(void **state)
 	vnc_stop(v);
 	assert_int_equal(stat(path, &st), -1); /* removed */
 	/* Bad addresses: the error names them. */
-	assert_true(vnc_start(&v, &d, "no-such-host.invalid:5900", err, sizeof(err)) < 0);
+	assert_true(vnc_start(&v, &d, NULL, "no-such-host.invalid:5900", err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "no-such-host.invalid"));
-	assert_true(vnc_start(&v, &d, "unix:/nonexistent-dir/x.sock", err, sizeof(err)) < 0);
+	assert_true(vnc_start(&v, &d, NULL, "unix:/nonexistent-dir/x.sock", err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "/nonexistent-dir/x.sock"));
+	display_free(&d);
+}
+
+/* A keyboard device as the input hub sees one: it records what it gets. */
+struct fake_kbd {
+	pthread_mutex_t lock;
+	unsigned int n;
+	unsigned int code[32];
+	bool down[32];
+};
+
+static void fake_key(void *opaque, unsigned int code, bool down)
+{
+	struct fake_kbd *k = opaque;
+
+	pthread_mutex_lock(&k->lock);
+	if (k->n < 32) {
+		k->code[k->n] = code;
+		k->down[k->n++] = down;
+	}
+	pthread_mutex_unlock(&k->lock);
+}
+
+static const struct input_keyboard_ops fake_kbd_ops = { .key = fake_key };
+
+static void wait_keys(struct fake_kbd *k, unsigned int n)
+{
+	for (int i = 0; i < 500; i++) {
+		unsigned int got;
+
+		pthread_mutex_lock(&k->lock);
+		got = k->n;
+		pthread_mutex_unlock(&k->lock);
+		if (got >= n)
+			return;
+		usleep(10000);
+	}
+	fail_msg("the keyboard got %u key events, want %u", k->n, n);
+}
+
+/* Keysyms from a client reach the guest's keyboard as key codes; a client
+ * that leaves with a key held releases it. */
+static void test_keys(void **state)
+{
+	static const struct {
+		uint32_t sym;
+		bool down;
+		unsigned int code;
+	} seq[] = {
+		{ 0xffe1, true, KEY_LEFTSHIFT }, { 'H', true, KEY_H }, { 'H', false, KEY_H },
+		{ 0xffe1, false, KEY_LEFTSHIFT }, { 'i', true, KEY_I }, { 'i', false, KEY_I },
+		{ 0xff0d, true, KEY_ENTER }, { 0xff0d, false, KEY_ENTER },
+		{ 0xff52, true, KEY_UP }, { 0xff52, false, KEY_UP },
+		{ 0x1008ff13, true, KEY_VOLUMEUP }, { 0x1008ff13, false, KEY_VOLUMEUP },
+		{ 0xffe3, true, KEY_LEFTCTRL }, /* held when the client goes */
+	};
+	struct display d;
+	struct input in;
+	struct fake k = { .lock = PTHREAD_MUTEX_INITIALIZER, .w = 32, .h = 16, .bump = UINT32_MAX,
+			  .dirty_row = UINT32_MAX };
+	struct fake_kbd kb = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct vnc *v;
+	rfbClient *c;
+	char err[256];
+	const unsigned int n = sizeof(seq) / sizeof(seq[0]);
+
+	(void)state;
+	rfbClientLog = rfbClientErr = quiet;
+	display_init(&d);
+	input_init(&in);
+	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
+	assert_int_equal(input_attach_keyboard(&in, &fake_kbd_ops, &kb, 0), 0);
+	assert_int_equal(vnc_start(&v, &d, &in, "127.0.0.1:0", err, sizeof(err)), 0);
+	c = connect_to(vnc_address(v), "raw");
+	wait_for_picture(c, &k);
+	for (unsigned int i = 0; i < n; i++)
+		assert_true(SendKeyEvent(c, seq[i].sym, seq[i].down));
+	SendKeyEvent(c, 0x12345678, TRUE); /* no key of ours: nothing */
+	wait_keys(&kb, n);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(kb.code[i], seq[i].code);
+		assert_int_equal(kb.down[i], seq[i].down);
+	}
+	client_free(c);
+	wait_keys(&kb, n + 1);
+	assert_int_equal(kb.code[n], KEY_LEFTCTRL);
+	assert_false(kb.down[n]);
+	vnc_stop(v);
+	input_detach_keyboard(&in, &kb);
+	input_free(&in);
+	display_detach(&d, &k);
 	display_free(&d);
 }
 
@@ -276,7 +369,7 @@ static void test_websocket(void **state)
 
 	(void)state;
 	display_init(&d);
-	assert_int_equal(vnc_start(&v, &d, "127.0.0.1:0", err, sizeof(err)), 0);
+	assert_int_equal(vnc_start(&v, &d, NULL, "127.0.0.1:0", err, sizeof(err)), 0);
 	snprintf(host, sizeof(host), "%s", vnc_address(v));
 	port = strrchr(host, ':') + 1;
 	host[port - 1 - host] = 0;
@@ -304,6 +397,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pictures),
+		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_unix_and_errors),
 		cmocka_unit_test(test_websocket),
 	};
