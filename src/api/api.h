@@ -67,6 +67,10 @@ struct api_vmm_ops {
 	/* RUNNING, PAUSED: what the screen shows, as a malloc'd PNG. -ENODEV: the
 	 * VM has no display; -ENODATA: it shows nothing yet. */
 	int (*screenshot)(void *vmm, unsigned char **png, size_t *len, char *err, size_t errlen);
+	/* RUNNING: type keys[0..n) (combinations by name, "ctrl-alt-delete")
+	 * then text (NULL: none); -EINVAL for a key it does not know. */
+	int (*send_keys)(void *vmm, const char *const *keys, size_t n, const char *text,
+			 char *err, size_t errlen);
 	int (*delete_vm)(void *vmm, char *err, size_t errlen);    /* any but NONE */
 	/* PAUSED; destination_url starts with "file://". */
 	int (*snapshot)(void *vmm, const char *destination_url, char *err, size_t errlen);

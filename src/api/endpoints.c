@@ -214,6 +214,81 @@ static int do_screenshot(struct call *c)
 	return 200;
 }
 
+/* Ours: vm.send-keys {"keys": ["ctrl-alt-delete", ...], "text": "..."}. */
+#define SEND_KEYS_MAX_COMBOS 64
+#define SEND_KEYS_MAX_TEXT 4096
+
+struct send_keys_json {
+	char *keys[SEND_KEYS_MAX_COMBOS];
+	size_t nr_keys;
+	bool keys_given;
+	char *text;
+};
+
+static int send_keys_keys(struct js_ctx *c, json_t *v, void *base)
+{
+	struct send_keys_json *sk = base;
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v))
+		return js_bad(c, "expected an array of key combinations (\"ctrl-alt-delete\")");
+	if (json_array_size(v) > SEND_KEYS_MAX_COMBOS)
+		return js_bad(c, "at most %d key combinations", SEND_KEYS_MAX_COMBOS);
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e))
+			return js_bad(c, "entry %zu: expected a string", i);
+		sk->keys[sk->nr_keys] = strdup(json_string_value(e));
+		if (!sk->keys[sk->nr_keys])
+			return -ENOMEM;
+		sk->nr_keys++;
+	}
+	sk->keys_given = true;
+	return 0;
+}
+
+static int send_keys_check(struct js_ctx *c, void *base)
+{
+	struct send_keys_json *sk = base;
+
+	if (!sk->keys_given && !sk->text)
+		return js_bad(c, "give keys, text or both");
+	if (sk->text && strlen(sk->text) > SEND_KEYS_MAX_TEXT)
+		return js_bad(c, "text is longer than %d bytes", SEND_KEYS_MAX_TEXT);
+	return 0;
+}
+
+static const struct js_field send_keys_fields[] = {
+	JS_FN("keys", send_keys_keys),
+	JS_STR("text", struct send_keys_json, text),
+};
+static const struct js_schema send_keys_schema =
+	JS_SCHEMA("SendKeys", send_keys_fields, send_keys_check);
+
+static int do_send_keys(struct call *c)
+{
+	struct send_keys_json sk = { 0 };
+	char err[512] = "";
+	int ret;
+
+	if (!c->ops->send_keys)
+		return not_implemented(c);
+	ret = js_parse_body(c->req->body, c->req->body_len, &send_keys_schema, &sk, NULL, err,
+			    sizeof(err));
+	if (ret < 0)
+		ret = api_error_response(c->resp, ret == -ENOMEM ? 500 : 400, "%s: %s", c->name,
+					 err);
+	else if ((ret = c->ops->send_keys(c->vmm, (const char *const *)sk.keys, sk.nr_keys,
+					  sk.text, err, sizeof(err))) < 0)
+		ret = op_failed(c, ret, err);
+	else
+		ret = no_content(c);
+	for (size_t i = 0; i < sk.nr_keys; i++)
+		free(sk.keys[i]);
+	free(sk.text);
+	return ret;
+}
+
 static int do_delete(struct call *c)
 {
 	if (c->ops->state(c->vmm) == API_VM_NONE)
@@ -350,6 +425,8 @@ static const struct endpoint endpoints[] = {
 	{ "vm.power-button", HTTP_PUT, false, BOOTED(405), "Running or Paused",
 	  do_power_button },
 	{ "vm.screenshot", HTTP_GET, false, BOOTED(405), "Running or Paused", do_screenshot },
+	{ "vm.send-keys", HTTP_PUT, true, { [N] = 404, [C] = 405, [P] = 405, [S] = 405 },
+	  "Running", do_send_keys },
 	{ "vm.delete", HTTP_PUT, false, ANY, NULL, do_delete },
 	{ "vm.snapshot", HTTP_PUT, true, { [N] = 404, [C] = 405, [R] = 405, [S] = 405 },
 	  "Paused (vm.pause first)", do_snapshot },

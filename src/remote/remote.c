@@ -43,6 +43,9 @@ static const char usage[] =
 	"  shutdown              stop the VM (vm.boot starts it again)\n"
 	"  reboot                reboot the VM\n"
 	"  power-button          press the ACPI power button\n"
+	"  screenshot FILE       what the screen shows, as a PNG file ('-': stdout)\n"
+	"  send-keys COMBO...    press keys: ctrl-alt-delete, enter, shift-f10, kp_7, ...\n"
+	"  type TEXT             type TEXT as a US keyboard would\n"
 	"  delete                forget the VM (stopping it first)\n"
 	"  snapshot URL          snapshot the paused VM to file:///DIR\n"
 	"  restore URL [prefault]\n"
@@ -311,6 +314,57 @@ static char *url_body(bool restore, int argc, char **argv, FILE *err)
 	return text;
 }
 
+/* The JSON body of send-keys (COMBO...) or type (TEXT). */
+static char *keys_body(bool text, int argc, char **argv, FILE *err)
+{
+	json_t *v, *keys;
+	char *body = NULL;
+
+	if (text ? argc != 1 : argc < 1) {
+		fprintf(err, "phyllo-remote: usage: %s\n", text ? "type TEXT" : "send-keys COMBO...");
+		return NULL;
+	}
+	if (text) {
+		v = json_pack("{s:s}", "text", argv[0]);
+	} else {
+		keys = json_array();
+		for (int i = 0; keys && i < argc; i++)
+			if (json_array_append_new(keys, json_string(argv[i])) < 0) {
+				json_decref(keys);
+				keys = NULL;
+			}
+		v = keys ? json_pack("{s:o}", "keys", keys) : NULL;
+	}
+	body = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_decref(v);
+	if (!body)
+		fprintf(err, "phyllo-remote: %s: the arguments are not valid UTF-8\n",
+			text ? "type" : "send-keys");
+	return body;
+}
+
+/* Write a success body (the screenshot's PNG) to path, '-' for out. */
+static int save_body(const struct reply *r, const char *path, FILE *out, FILE *err)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "wb") : out;
+	bool ok;
+
+	if (!f) {
+		fprintf(err, "phyllo-remote: cannot create '%s': %s\n", path, strerror(errno));
+		return 1;
+	}
+	ok = fwrite(r->body, 1, r->body_len, f) == r->body_len;
+	if (f != out)
+		ok = !fclose(f) && ok;
+	else
+		ok = !fflush(f) && ok;
+	if (!ok) {
+		fprintf(err, "phyllo-remote: writing '%s' failed: %s\n", path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 struct command {
 	const char *name, *endpoint;
 	bool put;
@@ -325,6 +379,8 @@ static const struct command commands[] = {
 	{ "reboot", "vm.reboot", true, 0 }, { "power-button", "vm.power-button", true, 0 },
 	{ "delete", "vm.delete", true, 0 }, { "snapshot", "vm.snapshot", true, -1 },
 	{ "restore", "vm.restore", true, -1 }, { "shutdown-vmm", "vmm.shutdown", true, 0 },
+	{ "screenshot", "vm.screenshot", false, 1 }, { "send-keys", "vm.send-keys", true, -1 },
+	{ "type", "vm.send-keys", true, -1 },
 };
 
 static int run(const char *socket_path, const struct command *cmd, int argc, char **argv,
@@ -344,6 +400,11 @@ static int run(const char *socket_path, const struct command *cmd, int argc, cha
 		body = read_file(argv[0], &body_len, err);
 		if (!body)
 			return 1;
+	} else if (!strcmp(cmd->name, "send-keys") || !strcmp(cmd->name, "type")) {
+		body = keys_body(!strcmp(cmd->name, "type"), argc, argv, err);
+		if (!body)
+			return 1;
+		body_len = strlen(body);
 	} else if (cmd->args < 0) {
 		body = url_body(!strcmp(cmd->name, "restore"), argc, argv, err);
 		if (!body)
@@ -362,7 +423,9 @@ static int run(const char *socket_path, const struct command *cmd, int argc, cha
 	fd = connect_socket(socket_path, err);
 	if (fd < 0 || exchange(fd, request, (size_t)len, body, body_len, &r, err) < 0)
 		goto out;
-	if (r.status >= 200 && r.status < 300) {
+	if (r.status >= 200 && r.status < 300 && !strcmp(cmd->name, "screenshot")) {
+		status = save_body(&r, argv[0], out, err);
+	} else if (r.status >= 200 && r.status < 300) {
 		print_body(&r, out);
 		status = 0;
 	} else {

@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "ui/png.h"
+#include "ui/sendkeys.h"
 #include "ui/vnc.h"
 
 const char *vmm_state_name(enum vmm_state state)
@@ -255,6 +256,19 @@ int vmm_power_button(struct vmm *vmm, char *err, size_t errlen)
 	return ret;
 }
 
+int vmm_send_keys(struct vmm *vmm, const char *const *keys, size_t n, const char *text,
+		  char *err, size_t errlen)
+{
+	int ret;
+
+	if (!vmm->typist && (ret = sendkeys_new(&vmm->typist, vmm->host.loop, &vmm->input)) < 0) {
+		snprintf(err, errlen, "cannot start typing: %s", strerror(-ret));
+		return ret;
+	}
+	ret = sendkeys_queue(vmm->typist, keys, n, text, err, errlen);
+	return ret == -E2BIG ? -EINVAL : ret;
+}
+
 int vmm_screenshot(struct vmm *vmm, unsigned char **png, size_t *len, char *err, size_t errlen)
 {
 	struct display_frame f;
@@ -330,4 +344,6 @@ void vmm_cleanup(struct vmm *vmm)
 	}
 	vmm->state = VMM_SHUTDOWN;
 	vmm_delete(vmm, err, sizeof(err));
+	sendkeys_free(vmm->typist);
+	vmm->typist = NULL;
 }

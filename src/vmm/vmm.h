@@ -34,6 +34,7 @@ enum vmm_state {
 
 struct api_server;
 struct vnc;
+struct sendkeys;
 
 struct vmm {
 	struct vm_config cli;     /* the command line; process settings live here */
@@ -45,6 +46,7 @@ struct vmm {
 	struct display display;   /* the screen, whatever boot draws on it */
 	struct input input;       /* keys for whatever keyboard the guest has */
 	struct vnc *vnc;          /* its VNC server (--display vnc=), NULL: none */
+	struct sendkeys *typist;  /* vm.send-keys, made on first use */
 	struct vm vm;
 	int signal_fd;
 	struct api_server *api;
@@ -64,6 +66,9 @@ int vmm_shutdown_vm(struct vmm *vmm, char *err, size_t errlen);
 int vmm_reboot(struct vmm *vmm, char *err, size_t errlen);
 /* What the screen shows, as a PNG (the API's vm.screenshot). */
 int vmm_screenshot(struct vmm *vmm, unsigned char **png, size_t *len, char *err, size_t errlen);
+/* Type key combinations, then text, on the guest's keyboard (vm.send-keys). */
+int vmm_send_keys(struct vmm *vmm, const char *const *keys, size_t n, const char *text,
+		  char *err, size_t errlen);
 /* Press the ACPI power button; the guest decides what follows. */
 int vmm_power_button(struct vmm *vmm, char *err, size_t errlen);
 /* Forget the VM and its configuration (-> no VM). */

@@ -71,6 +71,12 @@ static int api_power_button(void *opaque, char *err, size_t errlen)
 	return vmm_power_button(opaque, err, errlen);
 }
 
+static int api_send_keys(void *opaque, const char *const *keys, size_t n, const char *text,
+			 char *err, size_t errlen)
+{
+	return vmm_send_keys(opaque, keys, n, text, err, errlen);
+}
+
 static int api_screenshot(void *opaque, unsigned char **png, size_t *len, char *err,
 			  size_t errlen)
 {
@@ -116,6 +122,7 @@ static const struct api_vmm_ops vmm_api_ops = {
 	.reboot = api_reboot,
 	.power_button = api_power_button,
 	.screenshot = api_screenshot,
+	.send_keys = api_send_keys,
 	.delete_vm = api_delete,
 	.snapshot = api_snapshot,
 	.restore = api_restore,

@@ -82,6 +82,18 @@ wait_line "$SERIAL" 'PHYLLO TYPED' 60 "$vmm" || fail_log "$SERIAL" "the typed li
 got=$(tr -d '\r' <"$SERIAL" | grep -a '^PHYLLO TYPED' | head -1)
 [[ "$got" == "PHYLLO TYPED $line" ]] || fail_log "$SERIAL" "typed '$line', the guest read '${got#PHYLLO TYPED }'"
 echo "ok: the guest read the line typed through VNC"
+
+# The same through the API: vm.send-keys (phyllo-remote type / send-keys),
+# and a screenshot by phyllo-remote.
+remote() { "$PHYLLO_BUILD/phyllo-remote" --api-socket "$SOCK" "$@"; }
+remote type 'echo $HOME | (x)' || fail_log "$log" "phyllo-remote type failed"
+remote send-keys shift-a 7 minus enter || fail_log "$log" "phyllo-remote send-keys failed"
+wait_line "$SERIAL" 'PHYLLO TYPED echo' 60 "$vmm" || fail_log "$SERIAL" "the line sent by vm.send-keys did not arrive"
+got=$(tr -d '\r' <"$SERIAL" | grep -a '^PHYLLO TYPED echo' | head -1)
+[[ "$got" == 'PHYLLO TYPED echo $HOME | (x)A7-' ]] || fail_log "$SERIAL" "vm.send-keys: the guest read '${got#PHYLLO TYPED }'"
+echo "ok: the guest read the line sent by vm.send-keys"
+remote screenshot "$T/remote.png" || fail_log "$log" "phyllo-remote screenshot failed"
+compare remote || fail "phyllo-remote screenshot: not the guest's pattern"
 curl -s --unix-socket "$SOCK" -X PUT http://localhost/api/v1/vm.pause >/dev/null
 got=$(shot paused)
 [[ "$got" == "200 image/png" ]] || fail_log "$log" "vm.screenshot when paused: got '$got'"

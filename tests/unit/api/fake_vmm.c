@@ -114,6 +114,40 @@ static int fake_power_button(void *vmm, char *err, size_t errlen)
 	return move(vmm, IN(API_VM_RUNNING) | IN(API_VM_PAUSED), f->state, err, errlen);
 }
 
+static int fake_send_keys(void *vmm, const char *const *keys, size_t n, const char *text,
+			  char *err, size_t errlen)
+{
+	struct fake_vmm *f = vmm;
+	int ret = enter(f, IN(API_VM_RUNNING), err, errlen);
+	size_t len = 0;
+
+	if (ret < 0)
+		return ret;
+	f->sent_keys[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(f->sent_keys + len, sizeof(f->sent_keys) - len, "%s%s",
+					i ? " " : "", keys[i]);
+	snprintf(f->sent_keys + len, sizeof(f->sent_keys) - len, "|%s", text ? text : "(none)");
+	return 0;
+}
+
+/* Running or Paused: eight bytes that stand for a PNG. */
+static int fake_screenshot(void *vmm, unsigned char **png, size_t *len, char *err,
+			   size_t errlen)
+{
+	struct fake_vmm *f = vmm;
+	int ret = enter(f, IN(API_VM_RUNNING) | IN(API_VM_PAUSED), err, errlen);
+
+	if (ret < 0)
+		return ret;
+	*png = malloc(8);
+	if (!*png)
+		return -ENOMEM;
+	memcpy(*png, "\x89PNG\r\n\x1a\n", 8);
+	*len = 8;
+	return 0;
+}
+
 static int fake_delete(void *vmm, char *err, size_t errlen)
 {
 	struct fake_vmm *f = vmm;
@@ -176,6 +210,8 @@ const struct api_vmm_ops fake_vmm_ops = {
 	.shutdown = fake_shutdown,
 	.reboot = fake_reboot,
 	.power_button = fake_power_button,
+	.send_keys = fake_send_keys,
+	.screenshot = fake_screenshot,
 	.delete_vm = fake_delete,
 	.snapshot = fake_snapshot,
 	.restore = fake_restore,

@@ -17,6 +17,7 @@ struct fake_vmm {
 	int fail_ret;          /* the next operation returns this (then 0 again) */
 	const char *fail_msg;
 	char *snapshot_url, *restore_url;
+	char sent_keys[256];   /* vm.send-keys: "k1 k2|text" */
 	bool prefault;
 	unsigned int ops_called;
 	unsigned int shutdown_vmm_calls;

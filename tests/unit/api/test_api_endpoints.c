@@ -106,10 +106,20 @@ static void test_state_machine(void **state)
 	       "vm.pause first");
 	expect(&t, "GET", "vm.counters", NULL, 200, "read_bytes");
 	expect(&t, "PUT", "vm.power-button", NULL, 204, NULL);
+	expect(&t, "PUT", "vm.send-keys", "{\"keys\": [\"ctrl-alt-delete\", \"enter\"], "
+	       "\"text\": \"hi\"}", 204, NULL);
+	assert_string_equal(t.vmm.sent_keys, "ctrl-alt-delete enter|hi");
+	expect(&t, "PUT", "vm.send-keys", "{\"text\": \"x\"}", 204, NULL);
+	assert_string_equal(t.vmm.sent_keys, "|x");
+	expect(&t, "PUT", "vm.send-keys", "{}", 400, "give keys, text or both");
+	expect(&t, "PUT", "vm.send-keys", "{\"keys\": \"a\"}", 400, "expected an array");
+	expect(&t, "PUT", "vm.send-keys", "{\"keys\": [1]}", 400, "entry 0: expected a string");
+	expect(&t, "PUT", "vm.send-keys", "{\"text\": \"a\", \"x\": 1}", 400, "x");
 	expect(&t, "PUT", "vm.reboot", NULL, 204, NULL);
 	/* Paused, snapshot, resumed. */
 	expect(&t, "PUT", "vm.pause", NULL, 204, NULL);
 	expect(&t, "PUT", "vm.pause", NULL, 405, "the VM is Paused");
+	expect(&t, "PUT", "vm.send-keys", "{\"text\": \"x\"}", 405, "needs Running");
 	expect(&t, "GET", "vm.info", NULL, 200, "\"state\":\"Paused\"");
 	expect(&t, "PUT", "vm.snapshot", "{\"destination_url\": \"file:///tmp/snap\"}", 204, NULL);
 	assert_string_equal(t.vmm.snapshot_url, "file:///tmp/snap");

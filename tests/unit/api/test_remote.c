@@ -102,6 +102,26 @@ static void test_commands(void **state)
 	assert_int_equal(r.status, 0);
 	remote(&r, t.path, "power-button", NULL);
 	assert_int_equal(r.status, 0);
+	remote(&r, t.path, "send-keys", "ctrl-alt-delete", "enter", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(t.vmm.sent_keys, "ctrl-alt-delete enter|(none)");
+	remote(&r, t.path, "type", "ls -l\n", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(t.vmm.sent_keys, "|ls -l\n");
+	snprintf(file, sizeof(file), "%s/shot.png", t.dir);
+	remote(&r, t.path, "screenshot", file, NULL);
+	assert_int_equal(r.status, 0);
+	{
+		char png[16] = "";
+
+		f = fopen(file, "rb");
+		assert_non_null(f);
+		assert_int_equal(fread(png, 1, sizeof(png), f), 8);
+		fclose(f);
+		assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
+		unlink(file);
+	}
+	snprintf(file, sizeof(file), "%s/vm.json", t.dir);
 	remote(&r, t.path, "reboot", NULL);
 	assert_int_equal(r.status, 0);
 	remote(&r, t.path, "shutdown", NULL);
@@ -165,6 +185,15 @@ static void test_usage_errors(void **state)
 	remote(&r, "/tmp/x.sock", "restore", "file:///a", "later", NULL);
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "cannot read 'later'"));
+	remote(&r, "/tmp/x.sock", "send-keys", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "usage: send-keys COMBO..."));
+	remote(&r, "/tmp/x.sock", "type", "a", "b", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "usage: type TEXT"));
+	remote(&r, "/tmp/x.sock", "screenshot", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "screenshot takes one argument"));
 	remote(&r, "/tmp/x.sock", "--bogus", "ping", NULL);
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "unknown option '--bogus'"));
