@@ -23,8 +23,8 @@ PKGS=(
 	libslirp-dev libglib2.0-dev
 	# the REST API's JSON (VmConfig and friends)
 	libjansson-dev
-	# screenshots (PNG), the VNC server
-	libpng-dev libvncserver-dev
+	# screenshots (PNG), the VNC server, the EDID check (edid-decode)
+	libpng-dev libvncserver-dev edid-decode
 	# benchmarks (bench/blk runs the host's fio inside its guest)
 	fio
 )

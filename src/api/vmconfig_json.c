@@ -343,9 +343,22 @@ static int display_check(struct js_ctx *c, void *base)
 	return shared_rule(c, config_check_display(d, why, sizeof(why)), why);
 }
 
+/* "resolution": "1920x1080", as --display resolution=. */
+static int display_resolution(struct js_ctx *c, json_t *v, void *base)
+{
+	char why[128];
+
+	if (!json_is_string(v))
+		return js_bad(c, "expected a string (WIDTHxHEIGHT)");
+	return shared_rule(c, display_resolution_parse(json_string_value(v), base, why,
+						       sizeof(why)), why);
+}
+
 static const struct js_field display_fields[] = {
 	JS_FN("device", display_device),
 	JS_STR("vnc", struct display_config, vnc, .min = 1),
+	JS_FN("resolution", display_resolution),
+	JS_UINT("vram_mib", struct display_config, vram_mib, 1, DISPLAY_MAX_VRAM_MIB),
 };
 static const struct js_schema display_schema = JS_SCHEMA("DisplayConfig", display_fields,
 							 display_check);
@@ -554,6 +567,15 @@ json_t *vmconfig_to_json(const struct vm_config *cfg)
 			fail |= put_str(o, "device", display_device_name(cfg->display.device));
 			if (cfg->display.vnc)
 				fail |= put_str(o, "vnc", cfg->display.vnc);
+			if (cfg->display.width) {
+				char res[32];
+
+				snprintf(res, sizeof(res), "%ux%u", cfg->display.width,
+					 cfg->display.height);
+				fail |= put_str(o, "resolution", res);
+			}
+			if (cfg->display.vram_mib)
+				fail |= put(o, "vram_mib", json_integer(cfg->display.vram_mib));
 		}
 		fail |= put(root, "display", o);
 	}

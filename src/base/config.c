@@ -5,6 +5,7 @@
  * api/vmconfig_json.c), so a VM created either way starts from the same
  * values and is refused for the same reasons, in the same words.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -213,10 +214,41 @@ const char *display_device_name(enum display_device d)
 		       display_device_names[d] : "?";
 }
 
+int display_resolution_parse(const char *s, struct display_config *d, char *why, size_t whylen)
+{
+	unsigned long w, h;
+	char *end;
+
+	errno = 0;
+	w = strtoul(s, &end, 10);
+	if (end == s || (*end != 'x' && *end != 'X') || !isdigit((unsigned char)end[1]))
+		goto bad;
+	h = strtoul(end + 1, &end, 10);
+	if (*end || errno || w > UINT32_MAX || h > UINT32_MAX)
+		goto bad;
+	d->width = (uint32_t)w;
+	d->height = (uint32_t)h;
+	return 0;
+bad:
+	errbuf_set(why, whylen, "resolution '%s' is not WIDTHxHEIGHT (e.g. 1920x1080)", s);
+	return -EINVAL;
+}
+
 int config_check_display(const struct display_config *d, char *err, size_t errlen)
 {
 	char host[256], port[8], why[160];
+	uint32_t vram = display_vram_mib(d), w = display_width(d), h = display_height(d);
 
+	if (vram < DISPLAY_DEFAULT_VRAM_MIB || vram > DISPLAY_MAX_VRAM_MIB || (vram & (vram - 1)))
+		return BAD("vram %u MiB: give a power of two from %d to %d", vram,
+			   DISPLAY_DEFAULT_VRAM_MIB, DISPLAY_MAX_VRAM_MIB);
+	if (w < 640 || h < 480 || w > DISPLAY_MAX_MODE_WIDTH || h > DISPLAY_MAX_MODE_HEIGHT)
+		return BAD("resolution %ux%u is not from 640x480 to %dx%d", w, h,
+			   DISPLAY_MAX_MODE_WIDTH, DISPLAY_MAX_MODE_HEIGHT);
+	if (2ull * w * h * 4 > (uint64_t)vram << 20)
+		return BAD("resolution %ux%u needs %llu MiB of vram (two frames of 32 bits), "
+			   "vram is %u MiB", w, h,
+			   (unsigned long long)((2ull * w * h * 4 + (1 << 20) - 1) >> 20), vram);
 	if (!d->vnc)
 		return 0;
 	if (d->device == DISPLAY_DEVICE_NONE)

@@ -84,13 +84,43 @@ struct display_config {
 	/* The VNC server (src/ui/vnc.c): "HOST:PORT" (port 0: any free one)
 	 * or "unix:PATH"; NULL: none. */
 	char *vnc;
+	/* The monitor's preferred mode (its EDID); 0: 1024x768. */
+	uint32_t width, height;
+	/* Framebuffer memory in MiB (a power of two); 0: 16. */
+	uint32_t vram_mib;
 };
+
+#define DISPLAY_DEFAULT_WIDTH 1024
+#define DISPLAY_DEFAULT_HEIGHT 768
+#define DISPLAY_DEFAULT_VRAM_MIB 16
+#define DISPLAY_MAX_VRAM_MIB 256
+#define DISPLAY_MAX_MODE_WIDTH 4095 /* what an EDID can say */
+#define DISPLAY_MAX_MODE_HEIGHT 4095
+
+/* The values in effect (defaults for zeros). */
+static inline uint32_t display_width(const struct display_config *d)
+{
+	return d->width ? d->width : DISPLAY_DEFAULT_WIDTH;
+}
+static inline uint32_t display_height(const struct display_config *d)
+{
+	return d->height ? d->height : DISPLAY_DEFAULT_HEIGHT;
+}
+static inline uint32_t display_vram_mib(const struct display_config *d)
+{
+	return d->vram_mib ? d->vram_mib : DISPLAY_DEFAULT_VRAM_MIB;
+}
+/* "WxH" into d->width/height; -EINVAL with why. */
+int display_resolution_parse(const char *s, struct display_config *d, char *why, size_t whylen);
 
 /* "none", "bochs" <-> the enum; -EINVAL (with why) for another name. */
 int display_device_parse(const char *name, enum display_device *out, char *why, size_t whylen);
 const char *display_device_name(enum display_device d);
 /* The display's rules, for both front ends: a VNC server needs a display
- * device, and its address must be HOST:PORT or unix:PATH. */
+ * device, and its address must be HOST:PORT or unix:PATH; the preferred
+ * mode is 640x480 to 4095x4095, fits the framebuffer memory twice over
+ * (what a driver needs to flip pages), and that is 16 to 256 MiB, a
+ * power of two. */
 int config_check_display(const struct display_config *d, char *err, size_t errlen);
 
 struct vm_config {

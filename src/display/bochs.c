@@ -7,12 +7,12 @@
  * of ours. Why this one first: it is the smallest interface every guest
  * we aim at shows a picture on.
  *
- * BAR0 is the framebuffer, 16 MiB of host memory the guest maps as RAM
+ * BAR0 is the framebuffer, 16 MiB (--display vram=) of host memory the guest maps as RAM
  * (dev_ctx.map_ram), so drawing costs no exit; KVM logs the pages it
  * writes for the front ends (update(): only changed rows are converted).
  * BAR2 is 4 KiB of registers:
- *   0x000-0x3ff  EDID (read-only; zeros for now: guests then use their
- *                built-in mode lists)
+ *   0x000-0x3ff  EDID (read-only, display/edid.c: the preferred mode of
+ *                --display resolution=, 2560x1600 and what CVT makes)
  *   0x500-0x515  DISPI registers, 16 bits each at 0x500 + 2 * index
  *   0x600-0x607  QEMU's extension: its size, then the framebuffer's byte
  *                order (0x1e1e1e1e little-endian, the only one we show)
@@ -36,6 +36,7 @@
 #include "dev/dev.h"
 #include "dev/devstate.h"
 #include "dev/display.h"
+#include "display/edid.h"
 #include "pci/pci.h"
 
 #define BOCHS_VENDOR 0x1234
@@ -44,7 +45,6 @@
 #define BOCHS_SUBSYS_VENDOR 0x1af4 /* as QEMU's, which guests have seen */
 #define BOCHS_SUBSYS_DEVICE 0x1100
 
-#define BOCHS_VRAM_SIZE (16u << 20)
 #define BOCHS_MMIO_SIZE 4096
 #define MMIO_EDID 0x000
 #define MMIO_EDID_SIZE 0x400
@@ -83,6 +83,9 @@ struct bochs {
 	uint8_t *vram;
 	int slot; /* KVM slot of BAR0, -1 before the first mapping */
 	bool attached;
+	uint64_t vram_size;          /* BAR0: a power of two, 16 MiB by default */
+	uint64_t *bitmap;            /* update()'s copy of KVM's dirty log */
+	uint8_t edid[EDID_SIZE];     /* the monitor (display/edid.c), read-only */
 	/* For update(): the mode it showed last, and whether the next call
 	 * must convert every row (we wrote the framebuffer ourselves, or the
 	 * dirty log started afresh). Under lock. */
@@ -91,8 +94,9 @@ struct bochs {
 };
 
 
-static bool bochs_mode(const uint16_t *r, struct bochs_mode *m)
+static bool bochs_mode(const struct bochs *b, struct bochs_mode *m)
 {
+	const uint16_t *r = b->regs;
 	uint32_t bpp = r[DISPI_BPP], bytes = (bpp + 7) / 8;
 	uint32_t virt = r[DISPI_VIRT_WIDTH] > r[DISPI_XRES] ? r[DISPI_VIRT_WIDTH] : r[DISPI_XRES];
 
@@ -107,7 +111,7 @@ static bool bochs_mode(const uint16_t *r, struct bochs_mode *m)
 		return false;
 	/* The last byte of the last row must lie inside the framebuffer. */
 	return m->start + (uint64_t)(m->height - 1) * m->stride + (uint64_t)m->width * bytes <=
-	       BOCHS_VRAM_SIZE;
+	       b->vram_size;
 }
 
 static int bochs_read_frame(void *opaque, struct display_frame *f)
@@ -117,7 +121,7 @@ static int bochs_read_frame(void *opaque, struct display_frame *f)
 	bool ok;
 
 	pthread_mutex_lock(&b->lock);
-	ok = bochs_mode(b->regs, &m);
+	ok = bochs_mode(b, &m);
 	pthread_mutex_unlock(&b->lock);
 	if (!ok)
 		return -ENODATA;
@@ -125,7 +129,6 @@ static int bochs_read_frame(void *opaque, struct display_frame *f)
 	return display_convert(b->vram + m.start, m.stride, m.width, m.height, m.bpp, f);
 }
 
-#define BOCHS_PAGES (BOCHS_VRAM_SIZE / 4096)
 
 static bool pages_dirty(const uint64_t *bitmap, uint64_t first, uint64_t last)
 {
@@ -143,14 +146,14 @@ static bool pages_dirty(const uint64_t *bitmap, uint64_t first, uint64_t last)
 static int bochs_update(void *opaque, struct display_frame *f, uint8_t *rows)
 {
 	struct bochs *b = opaque;
-	uint64_t bitmap[BOCHS_PAGES / 64];
+	uint64_t *bitmap = b->bitmap, words = b->vram_size / 4096 / 64;
 	struct bochs_mode m;
 	uint64_t rowbytes;
 	bool all, any = false;
 	int n = 0;
 
 	pthread_mutex_lock(&b->lock);
-	if (!bochs_mode(b->regs, &m)) {
+	if (!bochs_mode(b, &m)) {
 		pthread_mutex_unlock(&b->lock);
 		return -ENODATA;
 	}
@@ -158,11 +161,11 @@ static int bochs_update(void *opaque, struct display_frame *f, uint8_t *rows)
 	      f->height != m.height || !f->pixels;
 	b->full = false;
 	b->shown = m;
-	memset(bitmap, 0, sizeof(bitmap));
+	memset(bitmap, 0, words * 8);
 	if (b->slot >= 0 && b->ctx->dirty_log(b->ctx, b->slot, bitmap) < 0)
 		all = true;
 	pthread_mutex_unlock(&b->lock);
-	for (size_t i = 0; i < BOCHS_PAGES / 64 && !all && !any; i++)
+	for (size_t i = 0; i < words && !all && !any; i++)
 		any = bitmap[i] != 0;
 	if (!all && !any)
 		return 0;
@@ -195,7 +198,7 @@ static uint16_t dispi_read(struct bochs *b, unsigned int idx)
 	case DISPI_XRES: return caps ? DISPLAY_MAX_WIDTH : b->regs[idx];
 	case DISPI_YRES: return caps ? DISPLAY_MAX_HEIGHT : b->regs[idx];
 	case DISPI_BPP: return caps ? DISPI_MAX_BPP : b->regs[idx];
-	case DISPI_VIDEO_MEMORY_64K: return BOCHS_VRAM_SIZE >> 16;
+	case DISPI_VIDEO_MEMORY_64K: return (uint16_t)(b->vram_size >> 16);
 	default: return idx < DISPI_NR ? b->regs[idx] : 0xffff;
 	}
 }
@@ -216,7 +219,7 @@ static void dispi_write(struct bochs *b, unsigned int idx, uint16_t v)
 			r[DISPI_VIRT_HEIGHT] = r[DISPI_YRES];
 			r[DISPI_X_OFFSET] = r[DISPI_Y_OFFSET] = 0;
 			if (!(v & DISPI_NOCLEARMEM)) {
-				memset(b->vram, 0, BOCHS_VRAM_SIZE);
+				memset(b->vram, 0, b->vram_size);
 				b->full = true; /* not in KVM's log: we wrote it */
 			}
 		}
@@ -246,7 +249,9 @@ static void bochs_bar_read(struct pci_device *dev, int bar, uint64_t off, void *
 	(void)bar;
 	pthread_mutex_lock(&b->lock);
 	if (off < MMIO_EDID + MMIO_EDID_SIZE) {
-		v = 0; /* no EDID yet */
+		v = 0;
+		for (unsigned int i = 0; i < size && off + i < EDID_SIZE; i++)
+			v |= (uint64_t)b->edid[off + i] << (8 * i);
 	} else if (off >= MMIO_DISPI && off < MMIO_DISPI + 2 * DISPI_NR && size == 2 && !(off & 1)) {
 		v = dispi_read(b, (unsigned int)(off - MMIO_DISPI) / 2);
 	} else if (off == MMIO_QEXT && size == 4) {
@@ -280,7 +285,7 @@ static void bochs_ram_bar_moved(struct pci_device *dev, int bar, uint64_t addr, 
 
 	(void)bar;
 	pthread_mutex_lock(&b->lock);
-	ret = b->ctx->map_ram(b->ctx, &b->slot, addr, BOCHS_VRAM_SIZE, mapped ? b->vram : NULL,
+	ret = b->ctx->map_ram(b->ctx, &b->slot, addr, b->vram_size, mapped ? b->vram : NULL,
 			      true);
 	b->full = true; /* a new slot's log starts empty */
 	pthread_mutex_unlock(&b->lock);
@@ -312,7 +317,8 @@ static void bochs_destroy(void *state)
 		display_detach(b->ctx->host->display, b);
 	pci_root_remove_device(b->ctx->pci, &b->pci);
 	if (b->vram)
-		munmap(b->vram, BOCHS_VRAM_SIZE);
+		munmap(b->vram, b->vram_size);
+	free(b->bitmap);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
@@ -320,10 +326,10 @@ static void bochs_destroy(void *state)
 static int bochs_realize(struct dev_ctx *c, const void *slice, unsigned int index, void **state,
 			 char *err, size_t errlen)
 {
+	const struct display_config *d = slice;
 	struct bochs *b;
 	int ret;
 
-	(void)slice;
 	(void)index;
 	if (!c->pci || !c->map_ram || !c->dirty_log || !c->host->display) {
 		errbuf_set(err, errlen, "--display: bochs-display needs PCI, RAM BARs and a screen");
@@ -338,7 +344,19 @@ static int bochs_realize(struct dev_ctx *c, const void *slice, unsigned int inde
 	b->endian = QEXT_LITTLE_ENDIAN;
 	b->regs[DISPI_ID] = DISPI_ID5;
 	pthread_mutex_init(&b->lock, NULL);
-	b->vram = mmap(NULL, BOCHS_VRAM_SIZE, PROT_READ | PROT_WRITE,
+	b->vram_size = (uint64_t)display_vram_mib(d) << 20;
+	ret = edid_build(b->edid, display_width(d), display_height(d));
+	if (ret < 0) { /* config_check_display keeps this from happening */
+		errbuf_set(err, errlen, "--display: no EDID for %ux%u", display_width(d),
+			   display_height(d));
+		goto fail;
+	}
+	b->bitmap = calloc(b->vram_size / 4096 / 64, sizeof(uint64_t));
+	if (!b->bitmap) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	b->vram = mmap(NULL, b->vram_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (b->vram == MAP_FAILED) {
 		b->vram = NULL;
@@ -349,7 +367,7 @@ static int bochs_realize(struct dev_ctx *c, const void *slice, unsigned int inde
 			PCI_CLASS_DISPLAY_OTHER, &bochs_pci_ops, b);
 	pci_cfg_set16(&b->pci, PCI_SUBSYSTEM_VENDOR_ID, BOCHS_SUBSYS_VENDOR);
 	pci_cfg_set16(&b->pci, PCI_SUBSYSTEM_ID, BOCHS_SUBSYS_DEVICE);
-	ret = pci_device_add_ram_bar(&b->pci, 0, BOCHS_VRAM_SIZE, false);
+	ret = pci_device_add_ram_bar(&b->pci, 0, b->vram_size, false);
 	if (ret == 0)
 		ret = pci_device_add_bar(&b->pci, 2, BOCHS_MMIO_SIZE, false);
 	if (ret < 0)
@@ -396,7 +414,7 @@ static int bochs_save(void *state, struct snap_writer *w, char *err, size_t errl
 	ret = devstate_put(w, "dev.bochs", BOCHS_STATE_KIND, BOCHS_STATE_VERSION, &st, sizeof(st),
 			   err, errlen);
 	if (ret == 0)
-		ret = snap_writer_add(w, "dev.bochs.vram", b->vram, BOCHS_VRAM_SIZE, err, errlen);
+		ret = snap_writer_add(w, "dev.bochs.vram", b->vram, b->vram_size, err, errlen);
 	return ret;
 }
 
@@ -413,9 +431,9 @@ static int bochs_load(void *state, const struct snap_reader *r, char *err, size_
 		ret = snap_reader_need(r, "dev.bochs.vram", &vram, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (vram->len != BOCHS_VRAM_SIZE) {
-		errbuf_set(err, errlen, "section 'dev.bochs.vram': %zu bytes, want %u", vram->len,
-			   BOCHS_VRAM_SIZE);
+	if (vram->len != b->vram_size) {
+		errbuf_set(err, errlen, "section 'dev.bochs.vram': %zu bytes, want %llu", vram->len,
+			   (unsigned long long)b->vram_size);
 		return -EBADMSG;
 	}
 	if (st.endian != QEXT_LITTLE_ENDIAN && st.endian != QEXT_BIG_ENDIAN) {
@@ -426,7 +444,7 @@ static int bochs_load(void *state, const struct snap_reader *r, char *err, size_
 	/* Any register value is one a guest could have written (bochs_mode checks). */
 	memcpy(b->regs, st.regs, sizeof(b->regs));
 	b->endian = st.endian;
-	memcpy(b->vram, vram->data, BOCHS_VRAM_SIZE);
+	memcpy(b->vram, vram->data, b->vram_size);
 	b->full = true;
 	pthread_mutex_unlock(&b->lock);
 	pci_device_replay_cfg(&b->pci, st.cfg);

@@ -27,7 +27,7 @@ shot() {
 
 "$PHYLLO_VMM" -v --api-socket "$SOCK" --kernel "$PHYLLO_GUEST/vmlinuz" \
 	--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" --memory size=256M \
-	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=draw" --display device=bochs,vnc=127.0.0.1:5901 \
+	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=draw" --display device=bochs,vnc=127.0.0.1:5901,resolution=1280x800 \
 	--serial "file=$SERIAL" </dev/null >"$log" 2>&1 &
 vmm=$!
 trap 'kill -9 $vmm 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
@@ -35,7 +35,9 @@ wait_line "$SERIAL" 'PHYLLO DRAW-(DONE|FAILED)' 180 "$vmm" || fail_log "$SERIAL"
 expect_line "$SERIAL" 'PHYLLO DRAW-DONE'
 read -r _ _ size driver _ < <(tr -d '\r' <"$SERIAL" | grep -a '^PHYLLO DRAW [0-9]')
 [[ "$driver" == bochs-drm ]] || fail_log "$SERIAL" "the guest's driver is '$driver', not bochs-drm"
-echo "ok: the guest's bochs-drm set ${size} and drew"
+# The mode is the EDID's preferred one (resolution=), not bochs-drm's default.
+[[ "$size" == 1280x800 ]] || fail_log "$SERIAL" "the guest chose $size, not the EDID's 1280x800"
+echo "ok: the guest's bochs-drm set ${size} (the EDID's preferred mode) and drew"
 
 compare() {
 	/usr/bin/python3 - "$T/$1.png" "$size" <<'PY'

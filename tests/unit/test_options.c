@@ -117,6 +117,11 @@ static void test_bad_input(void **state)
 		{ { "--display", "vnc=:99999" }, "--display: vnc: ':99999': the port must be" },
 		{ { "--display", "vnc=unix:" }, "--display: vnc=unix:PATH needs a path" },
 		{ { "--display", "device=none,vnc=:0" }, "--display: vnc needs a display device" },
+		{ { "--display", "resolution=1920" }, "--display: resolution '1920' is not WIDTHxHEIGHT" },
+		{ { "--display", "resolution=320x200" }, "--display: resolution 320x200 is not from 640x480" },
+		{ { "--display", "resolution=3840x2160" }, "--display: resolution 3840x2160 needs 64 MiB of vram" },
+		{ { "--display", "vram=24" }, "--display: vram 24 MiB: give a power of two" },
+		{ { "--display", "vram=lots" }, "--display: vram 'lots' is not a number of MiB" },
 		{ { "--vsock", "cid=2,socket=/tmp/v" }, "--vsock: cid 2 is reserved" },
 		{ { "--vsock", "cid=0,socket=/tmp/v" }, "--vsock: cid 0 is reserved" },
 		{ { "--vsock", "cid=4294967295,socket=/tmp/v" }, "cid 4294967295 is too big" },
@@ -225,6 +230,12 @@ static void test_display(void **state)
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--display",
 			       "vnc=unix:/run/v.sock,device=bochs", NULL), OPTIONS_RUN);
 	assert_string_equal(cfg.display.vnc, "unix:/run/v.sock");
+	vm_config_free(&cfg);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--display",
+			       "resolution=3840x2160,vram=64", NULL), OPTIONS_RUN);
+	assert_int_equal(cfg.display.width, 3840);
+	assert_int_equal(cfg.display.height, 2160);
+	assert_int_equal(cfg.display.vram_mib, 64);
 	vm_config_free(&cfg);
 }
 

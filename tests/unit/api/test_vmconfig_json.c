@@ -116,7 +116,8 @@ static const char full_json[] =
 	" \"serial\": {\"mode\": \"File\", \"file\": \"/tmp/serial.log\"},"
 	" \"console\": {\"mode\": \"Socket\", \"socket\": \"/tmp/console.sock\"},"
 	" \"vsock\": {\"cid\": 42, \"socket\": \"/tmp/vsock.sock\"},"
-	" \"display\": {\"device\": \"bochs\", \"vnc\": \"127.0.0.1:0\"}}";
+	" \"display\": {\"device\": \"bochs\", \"vnc\": \"127.0.0.1:0\", \"resolution\": \"2560x1600\","
+	" \"vram_mib\": 32}}";
 
 static void check_full(const struct vm_config *cfg)
 {
@@ -155,6 +156,8 @@ static void check_full(const struct vm_config *cfg)
 	assert_string_equal(cfg->vsock.socket, "/tmp/vsock.sock");
 	assert_int_equal(cfg->display.device, DISPLAY_DEVICE_BOCHS);
 	assert_string_equal(cfg->display.vnc, "127.0.0.1:0");
+	assert_int_equal(cfg->display.width, 2560);
+	assert_int_equal(cfg->display.vram_mib, 32);
 }
 
 static void test_round_trip(void **state)

@@ -23,6 +23,7 @@
 #include "snapshot/snapfile.h"
 #include "test_ctx.h"
 #include "ui/png.h"
+#include "display/edid.h"
 
 extern const struct dev_ops bochs_display_device;
 
@@ -249,6 +250,75 @@ static void test_update(void **state)
 	assert_int_equal(display_update(&b.t.display, &f, rows), -ENODEV);
 }
 
+/*
+ * The EDID: conformant by Debian's edid-decode --check for the default
+ * mode, 2560x1600, 4K and odd sizes; refused where an EDID cannot say it;
+ * and what bochs-display's BAR2 shows a guest (with its size in DISPI).
+ */
+static void test_edid(void **state)
+{
+	static const uint32_t sizes[][2] = {
+		{ 1024, 768 }, { 2560, 1600 }, { 3840, 2160 }, { 1366, 768 }, { 640, 480 },
+		{ 1920, 1200 }, { 4095, 2000 },
+	};
+	char path[] = "/tmp/phyllo-test-edid-XXXXXX", cmd[128];
+	uint8_t e[EDID_SIZE];
+	struct bench b;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		FILE *f;
+
+		assert_int_equal(edid_build(e, sizes[i][0], sizes[i][1]), 0);
+		f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(e, 1, sizeof(e), f), sizeof(e));
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "edid-decode --check %s >/dev/null 2>&1", path);
+		if (system(cmd) != 0)
+			fail_msg("edid-decode --check refuses the EDID for %ux%u (or is missing: "
+				 "scripts/install-deps.sh installs it)", sizes[i][0], sizes[i][1]);
+	}
+	unlink(path);
+	assert_int_equal(edid_build(e, 4095, 4095), -EINVAL); /* a clock past 655 MHz */
+	assert_int_equal(edid_build(e, 4096, 1000), -EINVAL);
+	assert_int_equal(edid_build(e, 100, 100), -EINVAL);
+
+	/* As a guest reads it: bytes and words at BAR2's start. */
+	test_ctx_init(&b.t, RAM);
+	b.t.cfg.display.device = DISPLAY_DEVICE_BOCHS;
+	b.t.cfg.display.width = 1920;
+	b.t.cfg.display.height = 1080;
+	b.t.cfg.display.vram_mib = 32;
+	{
+		char err[256] = "";
+
+		if (dev_registry_realize(&b.r, &b.t.ctx, &b.t.cfg, (const struct dev_ops *const[]){
+						 &bochs_display_device }, 1, err, sizeof(err)) < 0)
+			fail_msg("realize: %s", err);
+	}
+	b.slot = test_pci_find(&b.t, 0x11111234);
+	test_mmio_write(&b.t, TEST_ECAM(&b.t, b.slot, 0x10), (uint32_t)FB_GPA, 4);
+	test_mmio_write(&b.t, TEST_ECAM(&b.t, b.slot, 0x18), (uint32_t)MMIO_GPA, 4);
+	test_mmio_write(&b.t, TEST_ECAM(&b.t, b.slot, 0x04), 0x0002, 2);
+	assert_int_equal(edid_build(e, 1920, 1080), 0);
+	assert_int_equal(test_mmio_read(&b.t, MMIO_GPA, 4), 0xffffff00u);
+	for (unsigned int i = 0; i < EDID_SIZE; i++)
+		assert_int_equal(test_mmio_read(&b.t, MMIO_GPA + i, 1), e[i]);
+	assert_int_equal(test_mmio_read(&b.t, MMIO_GPA + 0x80, 4), 0); /* no extension */
+	assert_int_equal(e[54] | e[55] << 8, 13850); /* 1920x1080 CVT-RB: 138.50 MHz */
+	assert_int_equal(dispi(&b, VMEM64K), 32 * 16);
+	/* The BAR is the vram asked for. */
+	test_mmio_write(&b.t, TEST_ECAM(&b.t, b.slot, 0x10), 0xffffffff, 4);
+	assert_int_equal(test_mmio_read(&b.t, TEST_ECAM(&b.t, b.slot, 0x10), 4) & ~0xfu,
+			 ~(32u * 1024 * 1024 - 1));
+	down(&b);
+}
+
 static void test_one_source(void **state)
 {
 	static const struct display_source_ops other = { 0 };
@@ -351,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_update),
+		cmocka_unit_test(test_edid),
 		cmocka_unit_test(test_one_source),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_png),
