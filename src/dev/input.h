@@ -1,23 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Keyboard (and, next, pointer) input between the front ends that take
+ * Keyboard and pointer input between the front ends that take
  * it from people (the VNC server, vm.send-keys, the SDL window) and the
- * devices that give it to the guest (the i8042's PS/2 keyboard, next
- * virtio-input). Keys travel as Linux input key codes (KEY_A, KEY_ENTER
+ * devices that give it to the guest (the i8042's PS/2 keyboard, the
+ * virtio keyboard and tablet). Keys travel as Linux input key codes (KEY_A, KEY_ENTER
  * ... from <linux/input-event-codes.h>): one code per physical key of a
  * PC keyboard, the names virtio-input sends as they are, and each device
  * turns them into its own scan codes.
  *
  * The VMM owns one struct input per process, as it owns the display; a
- * device attaches as the keyboard when it is realized (the one attached
- * with the highest priority gets the keys, so a virtio keyboard can take
- * over from PS/2) and detaches when it goes. Any thread may send.
+ * device attaches as a keyboard or pointer when it is realized (of those
+ * ready, the one with the highest priority gets the events, so a virtio
+ * keyboard takes over from PS/2 once the guest's driver is up, and the
+ * firmware, which has no virtio driver, still gets PS/2) and detaches
+ * when it goes. Any thread may send. Pointer positions are absolute, in
+ * 0..INPUT_ABS_MAX across the screen, as a tablet reports them.
  */
 #ifndef PHYLLO_DEV_INPUT_H
 #define PHYLLO_DEV_INPUT_H
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define INPUT_KEY_MAX 0x2ff /* KEY_MAX: codes are below it */
 #define INPUT_MAX_KEYBOARDS 4
@@ -25,6 +29,26 @@
 struct input_keyboard_ops {
 	/* A key went down or up; the device queues what the guest reads. */
 	void (*key)(void *opaque, unsigned int code, bool down);
+	/* Optional: whether the guest drives this keyboard now (a virtio one
+	 * only once its driver is up); NULL: always. Must not block. */
+	bool (*ready)(void *opaque);
+};
+
+/* Pointer buttons (a mask) and the absolute range positions are given in. */
+#define INPUT_BTN_LEFT 0x01
+#define INPUT_BTN_MIDDLE 0x02
+#define INPUT_BTN_RIGHT 0x04
+#define INPUT_BTN_SIDE 0x08
+#define INPUT_BTN_EXTRA 0x10
+#define INPUT_ABS_MAX 32767
+
+struct input_pointer_ops {
+	/* Where the pointer is (0..INPUT_ABS_MAX on both axes, across the
+	 * screen), which buttons are down, and wheel clicks (up and right
+	 * positive) since the last call. */
+	void (*pointer)(void *opaque, uint32_t x, uint32_t y, uint32_t buttons, int wheel,
+			int hwheel);
+	bool (*ready)(void *opaque); /* as the keyboard's */
 };
 
 struct input {
@@ -35,6 +59,12 @@ struct input {
 		void *opaque;
 		int priority;
 	} kbd[INPUT_MAX_KEYBOARDS];
+	unsigned int nr_ptr;
+	struct {
+		const struct input_pointer_ops *ops;
+		void *opaque;
+		int priority;
+	} ptr[INPUT_MAX_KEYBOARDS];
 	bool down[INPUT_KEY_MAX + 1]; /* what is held, to release on detach */
 };
 
@@ -46,6 +76,12 @@ int input_attach_keyboard(struct input *in, const struct input_keyboard_ops *ops
 void input_detach_keyboard(struct input *in, const void *opaque);
 /* -ENODEV with no keyboard, -EINVAL for a code past INPUT_KEY_MAX. */
 int input_key(struct input *in, unsigned int code, bool down);
+int input_attach_pointer(struct input *in, const struct input_pointer_ops *ops, void *opaque,
+			 int priority);
+void input_detach_pointer(struct input *in, const void *opaque);
+/* -ENODEV with no pointer device ready; x and y are clamped to INPUT_ABS_MAX. */
+int input_pointer(struct input *in, uint32_t x, uint32_t y, uint32_t buttons, int wheel,
+		  int hwheel);
 /* Release every key held (a front end lost its client). */
 void input_release_all(struct input *in);
 

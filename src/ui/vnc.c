@@ -19,7 +19,8 @@
  *
  * Keys come as keysyms, turned into key codes by ui/keymap.c and given
  * to the input hub (dev/input.h), which hands them to the guest's
- * keyboard; a client that leaves releases what it held.
+ * keyboard; a client that leaves releases what it held. Pointer events go
+ * to the input hub's pointer (the virtio tablet) scaled to its range.
  *
  * The frame libvncserver sends from is ours (struct display_frame,
  * XRGB8888, which we describe to it as red at bit 16, blue at bit 0).
@@ -48,6 +49,7 @@
 struct vnc {
 	struct display *display;
 	struct input *input; /* NULL: clients' keys go nowhere */
+	int last_mask;       /* the pointer's buttons, as the clients last sent them */
 	rfbScreenInfoPtr screen;
 	struct display_frame frame; /* screen->frameBuffer */
 	uint8_t rows[DISPLAY_MAX_HEIGHT];
@@ -57,7 +59,7 @@ struct vnc {
 	char *unix_path; /* to remove at the end */
 };
 
-static void vnc_log(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void vnc_log(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -151,6 +153,31 @@ static void key_event(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
 		input_key(v->input, code, down);
 }
 
+/*
+ * RFB's pointer: a position on the framebuffer and a button mask (1 left,
+ * 2 middle, 4 right; 8 and 16 wheel up and down, 32 and 64 left and
+ * right, each press one click). The tablet's range spans the screen.
+ */
+static void pointer_event(int mask, int x, int y, rfbClientPtr cl)
+{
+	struct vnc *v = cl->screen->screenData;
+	int w = cl->screen->width, h = cl->screen->height;
+	int pressed = mask & ~v->last_mask;
+	uint32_t buttons = (mask & 1 ? INPUT_BTN_LEFT : 0) | (mask & 2 ? INPUT_BTN_MIDDLE : 0) |
+			   (mask & 4 ? INPUT_BTN_RIGHT : 0);
+	int wheel = (pressed & 8 ? 1 : 0) - (pressed & 16 ? 1 : 0);
+	int hwheel = (pressed & 64 ? 1 : 0) - (pressed & 32 ? 1 : 0);
+
+	v->last_mask = mask;
+	if (!v->input)
+		return;
+	x = x < 0 ? 0 : x >= w ? w - 1 : x;
+	y = y < 0 ? 0 : y >= h ? h - 1 : y;
+	input_pointer(v->input, w > 1 ? (uint32_t)((uint64_t)x * INPUT_ABS_MAX / (uint64_t)(w - 1)) : 0,
+		      h > 1 ? (uint32_t)((uint64_t)y * INPUT_ABS_MAX / (uint64_t)(h - 1)) : 0,
+		      buttons, wheel, hwheel);
+}
+
 static enum rfbNewClientAction new_client(rfbClientPtr cl)
 {
 	pr_info("vnc: client %s connected", cl->host ? cl->host : "?");
@@ -224,6 +251,7 @@ int vnc_start(struct vnc **out, struct display *d, struct input *in, const char 
 	v->screen->cursor = NULL;
 	v->screen->newClientHook = new_client;
 	v->screen->kbdAddEvent = key_event;
+	v->screen->ptrAddEvent = pointer_event;
 	v->screen->screenData = v;
 	v->screen->port = 0;            /* we listen ourselves: */
 	v->screen->ipv6port = 0;

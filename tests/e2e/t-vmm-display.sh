@@ -76,14 +76,19 @@ grep -q 'vnc: listening on 127.0.0.1:5901' "$log" || fail_log "$log" "the VNC se
 timeout 60 gvnccapture -q localhost:1 "$T/vnc.png" || fail_log "$log" "gvnccapture failed"
 compare vnc || fail_log "$log" "the VNC capture is not the guest's pattern"
 
-# A line typed through VNC (tests/e2e/vnc_type.c, on libvncclient) goes
+# A line typed through VNC (tests/e2e/vnc_input.c, on libvncclient) goes
 # through the i8042's PS/2 keyboard to the guest's tty1, where a shell reads it.
+vnc() { "$PHYLLO_BUILD/tests/e2e/vnc-input" 127.0.0.1 5901 "$@"; }
 line='Hello, guest 42! ~/a_b'
-"$PHYLLO_BUILD/tests/e2e/vnc-type" 127.0.0.1 5901 "$line" || fail_log "$log" "vnc-type failed"
+vnc type "$line" || fail_log "$log" "vnc-input type failed"
 wait_line "$SERIAL" 'PHYLLO TYPED' 60 "$vmm" || fail_log "$SERIAL" "the typed line did not arrive"
 got=$(tr -d '\r' <"$SERIAL" | grep -a '^PHYLLO TYPED' | head -1)
 [[ "$got" == "PHYLLO TYPED $line" ]] || fail_log "$SERIAL" "typed '$line', the guest read '${got#PHYLLO TYPED }'"
-echo "ok: the guest read the line typed through VNC"
+echo "ok: the guest read the line typed through VNC (PS/2)"
+
+# Now the guest loads virtio-input: its keyboard takes the keys from PS/2.
+wait_line "$SERIAL" 'PHYLLO EVDEV-READY' 60 "$vmm" || fail_log "$SERIAL" "phyllo-evdev did not start"
+expect_line "$SERIAL" 'PHYLLO EVDEV-READY 2'
 
 # The same through the API: vm.send-keys (phyllo-remote type / send-keys),
 # and a screenshot by phyllo-remote.
@@ -93,7 +98,20 @@ remote send-keys shift-a 7 minus enter || fail_log "$log" "phyllo-remote send-ke
 wait_line "$SERIAL" 'PHYLLO TYPED echo' 60 "$vmm" || fail_log "$SERIAL" "the line sent by vm.send-keys did not arrive"
 got=$(tr -d '\r' <"$SERIAL" | grep -a '^PHYLLO TYPED echo' | head -1)
 [[ "$got" == 'PHYLLO TYPED echo $HOME | (x)A7-' ]] || fail_log "$SERIAL" "vm.send-keys: the guest read '${got#PHYLLO TYPED }'"
-echo "ok: the guest read the line sent by vm.send-keys"
+grep -aq '^PHYLLO EV keyboard 1 30 1' "$SERIAL" || fail_log "$SERIAL" "the keys did not come through the virtio keyboard"
+echo "ok: the guest read the line sent by vm.send-keys (virtio keyboard)"
+
+# The tablet: a click at (640, 400) of the 1280x800 screen arrives at
+# (x, y) scaled to the tablet's 0..32767; the wheel clicks up and down.
+vnc click 640 400 || fail_log "$log" "vnc-input click failed"
+vnc wheel up 640 400 || fail_log "$log" "vnc-input wheel failed"
+vnc wheel down 640 400 || fail_log "$log" "vnc-input wheel failed"
+want_x=$((640 * 32767 / 1279)) want_y=$((400 * 32767 / 799))
+for want in "3 0 $want_x" "3 1 $want_y" "1 272 1" "1 272 0" "2 8 1" "2 8 -1"; do
+	wait_line "$SERIAL" "PHYLLO EV tablet $want[[:space:]]*$" 30 "$vmm" ||
+		fail_log "$SERIAL" "the guest's tablet did not report '$want' (type code value)"
+done
+echo "ok: the tablet's click arrived at ($want_x, $want_y) of 32767, and the wheel"
 remote screenshot "$T/remote.png" || fail_log "$log" "phyllo-remote screenshot failed"
 compare remote || fail "phyllo-remote screenshot: not the guest's pattern"
 curl -s --unix-socket "$SOCK" -X PUT http://localhost/api/v1/vm.pause >/dev/null

@@ -18,7 +18,8 @@
 #   initramfs.cpio.gz    busybox-static + virtio/ext4/vsock modules + tests/guest/init
 #                        + /bin/phyllo-vsock (tests/guest/phyllo-vsock.c, built here)
 #                        + /bin/phyllo-draw (phyllo-draw.c, KMS; libdrm-dev headers) and, in lib/modules/display/,
-#                          bochs-drm for phyllo.mode=draw
+#                          bochs-drm for phyllo.mode=draw; /bin/phyllo-evdev and, in
+#                          lib/modules/input/, virtio_input
 #
 # Everything is keyed by the package versions and this script's own files
 # (OUTDIR/.stamp): a second run with nothing changed only checks and exits.
@@ -49,6 +50,8 @@ GUEST_MODULES=(
 # Loaded only by phyllo.mode=draw (the display tests): the DRM stack is
 # some 2 MB, and other tests have no display.
 DISPLAY_MODULES=(bochs)
+# Loaded by phyllo.mode=draw once the PS/2 keyboard has been tried.
+INPUT_MODULES=(virtio_input)
 
 die() {
 	echo "guest/build.sh: $*" >&2
@@ -103,7 +106,7 @@ bbver=$(dpkg-query -W -f='${Version}' busybox-static)
 
 key="kernel $kpkg $kver
 busybox-static $bbver
-scripts $(cd "$HERE" && cat build.sh lib.sh init phyllo-vsock.c phyllo-draw.c | sha256sum | cut -d' ' -f1)"
+scripts $(cd "$HERE" && cat build.sh lib.sh init phyllo-vsock.c phyllo-draw.c phyllo-evdev.c | sha256sum | cut -d' ' -f1)"
 
 if [[ -f "$OUT/.stamp" && "$(cat "$OUT/.stamp")" == "$key" &&
 	-f "$OUT/initramfs.cpio.gz" && -f "$OUT/vmlinux" ]]; then
@@ -204,8 +207,11 @@ gcc -static -s -Os -std=gnu11 -Wall -Wextra -Werror -o "$R/bin/phyllo-vsock" \
 	"$HERE/phyllo-vsock.c" || die "cannot build phyllo-vsock"
 gcc -static -s -Os -std=gnu11 -Wall -Wextra -Werror -I/usr/include/libdrm -o "$R/bin/phyllo-draw" \
 	"$HERE/phyllo-draw.c" || die "cannot build phyllo-draw"
+gcc -static -s -Os -std=gnu11 -Wall -Wextra -Werror -o "$R/bin/phyllo-evdev" \
+	"$HERE/phyllo-evdev.c" || die "cannot build phyllo-evdev"
 guest_stage_modules "$NEW/modules/lib/modules/$ver" "$R/lib/modules" "${GUEST_MODULES[@]}"
 guest_stage_modules "$NEW/modules/lib/modules/$ver" "$R/lib/modules/display" "${DISPLAY_MODULES[@]}"
+guest_stage_modules "$NEW/modules/lib/modules/$ver" "$R/lib/modules/input" "${INPUT_MODULES[@]}"
 install -m 0755 "$HERE/init" "$R/init"
 # The kernel opens /dev/console for init before anything is mounted.
 mknod -m 600 "$R/dev/console" c 5 1 2>/dev/null || true

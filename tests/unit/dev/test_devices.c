@@ -29,11 +29,11 @@
 #include "dev/input.h"
 #include "snapshot/snapfile.h"
 
-#include <linux/input-event-codes.h>
+#include <linux/input.h>
 #include <unistd.h>
 
 extern const struct dev_ops serial_device, i8042_device, cmos_device, acpi_pm_device, ged_device,
-	virtio_rng_device, virtio_blk_device;
+	virtio_rng_device, virtio_blk_device, virtio_input_device;
 
 #define RAM (16u << 20)
 #define COM1 0x3f8
@@ -490,6 +490,167 @@ static void test_virtio_msix(void **state)
 
 /* --- the registry: one instance per disk ------------------------------------ */
 
+/* --- virtio-input: the keyboard and the tablet, driven as Linux does ------- */
+
+/* BAR0 at bar, features negotiated, queue q's ring at ring (8 entries, no
+ * MSI-X vector) enabled for each q < nq, then DRIVER_OK. */
+static void virtio_up(struct test_ctx *t, unsigned int slot, uint64_t bar,
+		      struct guest_driver *gd, unsigned int nq, uint64_t ring)
+{
+	test_mmio_write(t, TEST_ECAM(t, slot, 0x10), (uint32_t)bar, 4);
+	test_mmio_write(t, TEST_ECAM(t, slot, 0x14), (uint32_t)(bar >> 32), 4);
+	test_mmio_write(t, TEST_ECAM(t, slot, 0x04), 0x0006, 2);
+	test_mmio_write(t, bar + 0x14, 0x03, 1);
+	test_mmio_write(t, bar + 0x08, 1, 4);
+	test_mmio_write(t, bar + 0x0c, 1, 4);
+	test_mmio_write(t, bar + 0x14, 0x0b, 1);
+	for (unsigned int q = 0; q < nq; q++) {
+		gd_layout(&gd[q], &t->mem, 8, ring + q * 0x1000);
+		test_mmio_write(t, bar + 0x16, q, 2);
+		test_mmio_write(t, bar + 0x18, 8, 2);
+		test_mmio_write(t, bar + 0x1a, 0xffff, 2);
+		test_mmio_write(t, bar + 0x20, (uint32_t)gd[q].desc_gpa, 4);
+		test_mmio_write(t, bar + 0x24, 0, 4);
+		test_mmio_write(t, bar + 0x28, (uint32_t)gd[q].avail_gpa, 4);
+		test_mmio_write(t, bar + 0x2c, 0, 4);
+		test_mmio_write(t, bar + 0x30, (uint32_t)gd[q].used_gpa, 4);
+		test_mmio_write(t, bar + 0x34, 0, 4);
+		test_mmio_write(t, bar + 0x1c, 1, 2);
+	}
+	test_mmio_write(t, bar + 0x14, 0x0f, 1);
+}
+
+/* The config space for select/subsel: its size, and the payload in u. */
+static unsigned int input_cfg(struct test_ctx *t, uint64_t bar, uint8_t sel, uint8_t sub,
+			      uint8_t *u)
+{
+	test_mmio_write(t, bar + 0x2000, sel, 1);
+	test_mmio_write(t, bar + 0x2001, sub, 1);
+	for (unsigned int i = 0; i < 128; i++)
+		u[i] = (uint8_t)test_mmio_read(t, bar + 0x2008 + i, 1);
+	return test_mmio_read(t, bar + 0x2002, 1);
+}
+
+/* Post n 8-byte event buffers at buf; returns how many came back, their
+ * events in ev[]. */
+static unsigned int input_events(struct test_ctx *t, struct guest_driver *gd, uint64_t bar,
+				 uint64_t buf, unsigned int n, uint16_t *first, uint16_t ev[][4])
+{
+	unsigned int got = 0;
+	uint32_t id, len;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t d = (uint16_t)((*first + i) % 8);
+
+		gd_set_desc(gd, d, buf + 8 * d, 8, 2, 0);
+		gd_publish(gd, d);
+	}
+	*first = (uint16_t)(*first + n);
+	test_mmio_write(t, bar + 0x3000, 0, 2);
+	test_loop_drain(t);
+	while (gd_get_used(gd, &id, &len)) {
+		assert_int_equal(len, 8);
+		memcpy(ev[got++], gd_ptr(gd, buf + 8 * id, 8), 8);
+	}
+	return got;
+}
+
+static void test_virtio_input(void **state)
+{
+	static const struct dev_ops *const ops[] = { &i8042_device, &virtio_input_device };
+	struct guest_driver kq[2], tq[2];
+	struct test_ctx t;
+	struct dev_registry r;
+	unsigned int kslot, tslot;
+	uint8_t u[128];
+	uint16_t ev[8][4], kfirst = 0, tfirst = 0;
+	const uint64_t kbar = 0xc0000000ull, tbar = 0xc0100000ull;
+	const uint64_t kbuf = 0x40000, tbuf = 0x41000;
+
+	(void)state;
+	test_ctx_init(&t, RAM);
+	t.cfg.display.device = DISPLAY_DEVICE_BOCHS; /* a display brings them */
+	realize(&t, &r, ops, 2);
+	assert_int_equal(r.nr, 3);
+	kslot = test_pci_find(&t, 0x10521af4); /* 1af4:1052, virtio-input */
+	tslot = kslot + 1;
+	assert_int_equal(test_mmio_read(&t, TEST_ECAM(&t, tslot, 0), 4), 0x10521af4);
+	/* Before the driver is up, the PS/2 keyboard gets the keys. */
+	test_outb(&t, 0x64, 0x60);
+	test_outb(&t, 0x60, 0x47);
+	input_key(&t.input, KEY_A, true);
+	EXPECT(&t, 0x1e);
+	assert_int_equal(input_pointer(&t.input, 1, 2, 0, 0, 0), -ENODEV);
+
+	virtio_up(&t, kslot, kbar, kq, 2, 0x10000);
+	virtio_up(&t, tslot, tbar, tq, 2, 0x20000);
+	/* What Linux's virtio_input reads. */
+	assert_int_equal(input_cfg(&t, kbar, 0x01, 0, u), strlen("phyllome virtio keyboard"));
+	assert_memory_equal(u, "phyllome virtio keyboard", 24);
+	assert_int_equal(input_cfg(&t, kbar, 0x03, 0, u), 8);
+	assert_int_equal(u[0] | u[1] << 8, BUS_VIRTUAL);
+	assert_true(input_cfg(&t, kbar, 0x11, EV_KEY, u) >= KEY_MEDIA / 8);
+	assert_true(u[KEY_A / 8] & (1 << (KEY_A % 8)));
+	assert_int_equal(input_cfg(&t, kbar, 0x11, EV_ABS, u), 0);
+	assert_int_equal(input_cfg(&t, kbar, 0x11, EV_REP, u), 1);
+	assert_int_equal(input_cfg(&t, tbar, 0x11, EV_ABS, u), 1);
+	assert_int_equal(u[0], 0x03); /* ABS_X, ABS_Y */
+	assert_int_equal(input_cfg(&t, tbar, 0x12, ABS_X, u), 20);
+	assert_int_equal(u[4] | u[5] << 8, INPUT_ABS_MAX); /* max */
+	assert_int_equal(input_cfg(&t, tbar, 0x11, EV_KEY, u), BTN_EXTRA / 8 + 1);
+	assert_true(u[BTN_LEFT / 8] & (1 << (BTN_LEFT % 8)));
+	assert_int_equal(input_cfg(&t, tbar, 0x7f, 0, u), 0); /* unknown: size 0 */
+	test_mmio_write(&t, kbar + 0x2002, 99, 1); /* read-only */
+	assert_int_equal(input_cfg(&t, kbar, 0x00, 0, u), 0);
+
+	/* The driver is up: keys go to the virtio keyboard, as events. */
+	input_key(&t.input, KEY_A, false);
+	input_key(&t.input, KEY_B, true);
+	assert_int_equal(kbd_read(&t), -1); /* not PS/2 any more */
+	assert_int_equal(input_events(&t, &kq[0], kbar, kbuf, 4, &kfirst, ev), 4);
+	assert_int_equal(ev[0][0], EV_KEY);
+	assert_int_equal(ev[0][1], KEY_A);
+	assert_int_equal(ev[0][2], 0);
+	assert_int_equal(ev[1][0], EV_SYN);
+	assert_int_equal(ev[2][1], KEY_B);
+	assert_int_equal(ev[2][2], 1);
+	/* The tablet: position, a click, a wheel click, each report synced. */
+	assert_int_equal(input_pointer(&t.input, 1000, 40000, 0, 0, 0), 0); /* y clamped */
+	input_pointer(&t.input, 1000, 2000, INPUT_BTN_LEFT, 0, 0);
+	input_pointer(&t.input, 1000, 2000, 0, -1, 0);
+	assert_int_equal(input_events(&t, &tq[0], tbar, tbuf, 8, &tfirst, ev), 8);
+	assert_int_equal(ev[0][0], EV_ABS);
+	assert_int_equal(ev[0][1], ABS_X);
+	assert_int_equal(ev[0][2], 1000);
+	assert_int_equal(ev[1][1], ABS_Y);
+	assert_int_equal(ev[1][2], INPUT_ABS_MAX);
+	assert_int_equal(ev[2][0], EV_SYN);
+	assert_int_equal(ev[5][0], EV_KEY);
+	assert_int_equal(ev[5][1], BTN_LEFT);
+	assert_int_equal(ev[5][2], 1);
+	assert_int_equal(ev[6][0], EV_SYN);
+	/* The rest waits for buffers: the release and the wheel. */
+	assert_int_equal(input_events(&t, &tq[0], tbar, tbuf, 8, &tfirst, ev), 4);
+	assert_int_equal(ev[0][1], ABS_Y);
+	assert_int_equal(ev[1][1], BTN_LEFT);
+	assert_int_equal(ev[1][2], 0);
+	assert_int_equal(ev[2][0], EV_REL);
+	assert_int_equal(ev[2][1], REL_WHEEL);
+	assert_int_equal((int16_t)ev[2][2], -1);
+	assert_int_equal(ev[3][0], EV_SYN);
+	/* A reset: the driver is gone, PS/2 has the keys again. */
+	test_mmio_write(&t, kbar + 0x14, 0, 1);
+	input_key(&t.input, KEY_C, true);
+	EXPECT(&t, 0x2e);
+	dev_registry_unrealize(&r);
+	/* Headless: no virtio-input at all. */
+	t.cfg.display.device = DISPLAY_DEVICE_NONE;
+	realize(&t, &r, ops, 2);
+	assert_int_equal(r.nr, 1);
+	dev_registry_unrealize(&r);
+	test_ctx_fini(&t);
+}
+
 static void test_registry_instances(void **state)
 {
 	static const struct dev_ops *const ops[] = { &serial_device, &virtio_blk_device };
@@ -545,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_ged_power_button),
 		cmocka_unit_test(test_exits),
 		cmocka_unit_test(test_ps2_keyboard),
+		cmocka_unit_test(test_virtio_input),
 		cmocka_unit_test(test_virtio_msix),
 		cmocka_unit_test(test_registry_instances),
 	};
