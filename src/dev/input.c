@@ -21,65 +21,93 @@ void input_free(struct input *in)
 	pthread_mutex_destroy(&in->lock);
 }
 
-int input_attach_keyboard(struct input *in, const struct input_keyboard_ops *ops, void *opaque,
-			  int priority)
+static int sink_attach(struct input *in, struct input_sinks *l, const void *ops,
+		       bool (*ready)(void *), void *opaque, int priority)
 {
 	int ret = -ENOSPC;
 
 	pthread_mutex_lock(&in->lock);
-	if (in->nr < INPUT_MAX_KEYBOARDS) {
-		in->kbd[in->nr].ops = ops;
-		in->kbd[in->nr].opaque = opaque;
-		in->kbd[in->nr].priority = priority;
-		in->nr++;
+	if (l->nr < INPUT_MAX_KEYBOARDS) {
+		l->s[l->nr++] = (struct input_sink){ ops, ready, opaque, priority };
 		ret = 0;
 	}
 	pthread_mutex_unlock(&in->lock);
 	return ret;
 }
 
+/* Called with in->lock held. */
+static void sink_detach(struct input_sinks *l, const void *opaque)
+{
+	for (unsigned int i = 0; i < l->nr; i++) {
+		if (l->s[i].opaque != opaque)
+			continue;
+		memmove(&l->s[i], &l->s[i + 1], (l->nr - i - 1) * sizeof(l->s[0]));
+		l->nr--;
+		return;
+	}
+}
+
+/* The ready sink with the highest priority (the first attached of equals). */
+static const struct input_sink *current(const struct input_sinks *l)
+{
+	const struct input_sink *best = NULL;
+
+	for (unsigned int i = 0; i < l->nr; i++) {
+		if (l->s[i].ready && !l->s[i].ready(l->s[i].opaque))
+			continue;
+		if (!best || l->s[i].priority > best->priority)
+			best = &l->s[i];
+	}
+	return best;
+}
+
+int input_attach_keyboard(struct input *in, const struct input_keyboard_ops *ops, void *opaque,
+			  int priority)
+{
+	return sink_attach(in, &in->kbd, ops, ops->ready, opaque, priority);
+}
+
 void input_detach_keyboard(struct input *in, const void *opaque)
 {
 	pthread_mutex_lock(&in->lock);
-	for (unsigned int i = 0; i < in->nr; i++) {
-		if (in->kbd[i].opaque != opaque)
-			continue;
-		memmove(&in->kbd[i], &in->kbd[i + 1], (in->nr - i - 1) * sizeof(in->kbd[0]));
-		in->nr--;
-		break;
-	}
+	sink_detach(&in->kbd, opaque);
 	/* What the next keyboard never saw go down must not come up there. */
 	memset(in->down, 0, sizeof(in->down));
 	pthread_mutex_unlock(&in->lock);
 }
 
-/* The ready keyboard with the highest priority (the first attached of equals). */
-static int current(const struct input *in)
+int input_attach_pointer(struct input *in, const struct input_pointer_ops *ops, void *opaque,
+			 int priority)
 {
-	int best = -1;
+	return sink_attach(in, &in->ptr, ops, ops->ready, opaque, priority);
+}
 
-	for (unsigned int i = 0; i < in->nr; i++) {
-		if (in->kbd[i].ops->ready && !in->kbd[i].ops->ready(in->kbd[i].opaque))
-			continue;
-		if (best < 0 || in->kbd[i].priority > in->kbd[best].priority)
-			best = (int)i;
-	}
-	return best;
+void input_detach_pointer(struct input *in, const void *opaque)
+{
+	pthread_mutex_lock(&in->lock);
+	sink_detach(&in->ptr, opaque);
+	pthread_mutex_unlock(&in->lock);
+}
+
+static void send_key(const struct input_sink *k, unsigned int code, bool down)
+{
+	((const struct input_keyboard_ops *)k->ops)->key(k->opaque, code, down);
 }
 
 int input_key(struct input *in, unsigned int code, bool down)
 {
-	int k, ret = 0;
+	const struct input_sink *k;
+	int ret = 0;
 
 	if (code > INPUT_KEY_MAX || !code)
 		return -EINVAL;
 	pthread_mutex_lock(&in->lock);
-	k = current(in);
-	if (k < 0) {
+	k = current(&in->kbd);
+	if (!k) {
 		ret = -ENODEV;
 	} else if (down || in->down[code]) { /* an up without a down is noise */
 		in->down[code] = down;
-		in->kbd[k].ops->key(in->kbd[k].opaque, code, down);
+		send_key(k, code, down);
 	}
 	pthread_mutex_unlock(&in->lock);
 	return ret;
@@ -87,46 +115,16 @@ int input_key(struct input *in, unsigned int code, bool down)
 
 void input_release_all(struct input *in)
 {
-	int k;
+	const struct input_sink *k;
 
 	pthread_mutex_lock(&in->lock);
-	k = current(in);
+	k = current(&in->kbd);
 	for (unsigned int code = 1; code <= INPUT_KEY_MAX; code++) {
 		if (!in->down[code])
 			continue;
 		in->down[code] = false;
-		if (k >= 0)
-			in->kbd[k].ops->key(in->kbd[k].opaque, code, false);
-	}
-	pthread_mutex_unlock(&in->lock);
-}
-
-int input_attach_pointer(struct input *in, const struct input_pointer_ops *ops, void *opaque,
-			 int priority)
-{
-	int ret = -ENOSPC;
-
-	pthread_mutex_lock(&in->lock);
-	if (in->nr_ptr < INPUT_MAX_KEYBOARDS) {
-		in->ptr[in->nr_ptr].ops = ops;
-		in->ptr[in->nr_ptr].opaque = opaque;
-		in->ptr[in->nr_ptr].priority = priority;
-		in->nr_ptr++;
-		ret = 0;
-	}
-	pthread_mutex_unlock(&in->lock);
-	return ret;
-}
-
-void input_detach_pointer(struct input *in, const void *opaque)
-{
-	pthread_mutex_lock(&in->lock);
-	for (unsigned int i = 0; i < in->nr_ptr; i++) {
-		if (in->ptr[i].opaque != opaque)
-			continue;
-		memmove(&in->ptr[i], &in->ptr[i + 1], (in->nr_ptr - i - 1) * sizeof(in->ptr[0]));
-		in->nr_ptr--;
-		break;
+		if (k)
+			send_key(k, code, false);
 	}
 	pthread_mutex_unlock(&in->lock);
 }
@@ -134,21 +132,17 @@ void input_detach_pointer(struct input *in, const void *opaque)
 int input_pointer(struct input *in, uint32_t x, uint32_t y, uint32_t buttons, int wheel,
 		  int hwheel)
 {
-	int best = -1;
+	const struct input_sink *p;
 
 	if (x > INPUT_ABS_MAX)
 		x = INPUT_ABS_MAX;
 	if (y > INPUT_ABS_MAX)
 		y = INPUT_ABS_MAX;
 	pthread_mutex_lock(&in->lock);
-	for (unsigned int i = 0; i < in->nr_ptr; i++) {
-		if (in->ptr[i].ops->ready && !in->ptr[i].ops->ready(in->ptr[i].opaque))
-			continue;
-		if (best < 0 || in->ptr[i].priority > in->ptr[best].priority)
-			best = (int)i;
-	}
-	if (best >= 0)
-		in->ptr[best].ops->pointer(in->ptr[best].opaque, x, y, buttons, wheel, hwheel);
+	p = current(&in->ptr);
+	if (p)
+		((const struct input_pointer_ops *)p->ops)->pointer(p->opaque, x, y, buttons, wheel,
+								  hwheel);
 	pthread_mutex_unlock(&in->lock);
-	return best < 0 ? -ENODEV : 0;
+	return p ? 0 : -ENODEV;
 }

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define INPUT_KEY_MAX 0x2ff /* KEY_MAX: codes are below it */
-#define INPUT_MAX_KEYBOARDS 4
+#define INPUT_MAX_KEYBOARDS 4 /* and as many pointers */
 
 struct input_keyboard_ops {
 	/* A key went down or up; the device queues what the guest reads. */
@@ -51,20 +51,20 @@ struct input_pointer_ops {
 	bool (*ready)(void *opaque); /* as the keyboard's */
 };
 
+/* Devices of one kind (keyboards, or pointers) attached to the hub. */
+struct input_sinks {
+	unsigned int nr;
+	struct input_sink {
+		const void *ops; /* struct input_keyboard_ops or input_pointer_ops */
+		bool (*ready)(void *opaque);
+		void *opaque;
+		int priority;
+	} s[INPUT_MAX_KEYBOARDS];
+};
+
 struct input {
 	pthread_mutex_t lock; /* held while a device is called: detach waits for it */
-	unsigned int nr;
-	struct {
-		const struct input_keyboard_ops *ops;
-		void *opaque;
-		int priority;
-	} kbd[INPUT_MAX_KEYBOARDS];
-	unsigned int nr_ptr;
-	struct {
-		const struct input_pointer_ops *ops;
-		void *opaque;
-		int priority;
-	} ptr[INPUT_MAX_KEYBOARDS];
+	struct input_sinks kbd, ptr;
 	bool down[INPUT_KEY_MAX + 1]; /* what is held, to release on detach */
 };
 
