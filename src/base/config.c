@@ -245,6 +245,17 @@ int config_check_display(const struct display_config *d, char *err, size_t errle
 	if (w < 640 || h < 480 || w > DISPLAY_MAX_MODE_WIDTH || h > DISPLAY_MAX_MODE_HEIGHT)
 		return BAD("resolution %ux%u is not from 640x480 to %dx%d", w, h,
 			   DISPLAY_MAX_MODE_WIDTH, DISPLAY_MAX_MODE_HEIGHT);
+	/* What an EDID can say: a 60 Hz mode (CVT reduced blanking: 160 more
+	 * pixels a line, 460 us of lines a frame, at least 19) whose pixel
+	 * clock is at most 655.35 MHz (display/edid.c computes it exactly;
+	 * this bound is a little stricter). */
+	{
+		uint64_t vblank = (uint64_t)h * 460 / 16206 + 2;
+
+		if (60ull * (w + 160) * (h + (vblank > 19 ? vblank : 19)) > 655350000ull)
+			return BAD("resolution %ux%u: at 60 Hz its pixel clock is past the "
+				   "655 MHz an EDID can describe", w, h);
+	}
 	if (2ull * w * h * 4 > (uint64_t)vram << 20)
 		return BAD("resolution %ux%u needs %llu MiB of vram (two frames of 32 bits), "
 			   "vram is %u MiB", w, h,

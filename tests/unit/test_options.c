@@ -121,6 +121,7 @@ static void test_bad_input(void **state)
 		{ { "--display", "resolution=320x200" }, "--display: resolution 320x200 is not from 640x480" },
 		{ { "--display", "resolution=3840x2160" }, "--display: resolution 3840x2160 needs 64 MiB of vram" },
 		{ { "--display", "vram=24" }, "--display: vram 24 MiB: give a power of two" },
+		{ { "--display", "resolution=4095x4095,vram=256" }, "--display: resolution 4095x4095: at 60 Hz its pixel clock" },
 		{ { "--display", "vram=lots" }, "--display: vram 'lots' is not a number of MiB" },
 		{ { "--vsock", "cid=2,socket=/tmp/v" }, "--vsock: cid 2 is reserved" },
 		{ { "--vsock", "cid=0,socket=/tmp/v" }, "--vsock: cid 0 is reserved" },

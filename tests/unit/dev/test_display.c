@@ -285,6 +285,16 @@ static void test_edid(void **state)
 	}
 	unlink(path);
 	assert_int_equal(edid_build(e, 4095, 4095), -EINVAL); /* a clock past 655 MHz */
+	/* Every mode the config's rule lets through has an EDID. */
+	for (uint32_t w = 640; w <= DISPLAY_MAX_MODE_WIDTH; w += 5)
+		for (uint32_t h = 480; h <= DISPLAY_MAX_MODE_HEIGHT; h += 7) {
+			struct display_config d = { .width = w, .height = h,
+						    .vram_mib = DISPLAY_MAX_VRAM_MIB };
+			char why[256];
+
+			if (config_check_display(&d, why, sizeof(why)) == 0 && edid_build(e, w, h))
+				fail_msg("%ux%u passes the config's rule but has no EDID", w, h);
+		}
 	assert_int_equal(edid_build(e, 4096, 1000), -EINVAL);
 	assert_int_equal(edid_build(e, 100, 100), -EINVAL);
 
