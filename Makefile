@@ -28,6 +28,7 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD)
+	@scripts/build-web.sh $(BUILD)/web
 
 $(SANITIZE_BUILD)/build.ninja:
 	meson setup $(SANITIZE_BUILD) -Dbuildtype=debug -Db_sanitize=address,undefined \

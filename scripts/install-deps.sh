@@ -25,9 +25,16 @@ PKGS=(
 	libjansson-dev
 	# screenshots (PNG), the VNC server, the EDID check (edid-decode)
 	libpng-dev libvncserver-dev edid-decode
+	# the web page's browser test (tests/ui/: Debian's Chromium, driven by npm's playwright-core)
+	chromium
 	# benchmarks (bench/blk runs the host's fio inside its guest)
 	fio
 )
+
+# The web page's noVNC comes from the npm registry (scripts/build-web.sh);
+# Debian's npm only where no npm is installed (a machine may carry
+# Node.js with its own npm, which Debian's package would conflict with).
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 
 missing=()
 for p in "${PKGS[@]}"; do

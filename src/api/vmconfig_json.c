@@ -357,6 +357,7 @@ static int display_resolution(struct js_ctx *c, json_t *v, void *base)
 static const struct js_field display_fields[] = {
 	JS_FN("device", display_device),
 	JS_STR("vnc", struct display_config, vnc, .min = 1),
+	JS_STR("web", struct display_config, web, .min = 1),
 	JS_FN("resolution", display_resolution),
 	JS_UINT("vram_mib", struct display_config, vram_mib, 1, DISPLAY_MAX_VRAM_MIB),
 };
@@ -567,6 +568,8 @@ json_t *vmconfig_to_json(const struct vm_config *cfg)
 			fail |= put_str(o, "device", display_device_name(cfg->display.device));
 			if (cfg->display.vnc)
 				fail |= put_str(o, "vnc", cfg->display.vnc);
+			if (cfg->display.web)
+				fail |= put_str(o, "web", cfg->display.web);
 			if (cfg->display.width) {
 				char res[32];
 

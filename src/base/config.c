@@ -52,6 +52,7 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->console.path);
 	free(cfg->vsock.socket);
 	free(cfg->display.vnc);
+	free(cfg->display.web);
 	free(cfg->api.path);
 	free(cfg->restore_source);
 	free(cfg->log_file);
@@ -260,6 +261,11 @@ int config_check_display(const struct display_config *d, char *err, size_t errle
 		return BAD("resolution %ux%u needs %llu MiB of vram (two frames of 32 bits), "
 			   "vram is %u MiB", w, h,
 			   (unsigned long long)((2ull * w * h * 4 + (1 << 20) - 1) >> 20), vram);
+	if (d->web && (!d->vnc || !strncmp(d->vnc, "unix:", 5)))
+		return BAD("web needs a VNC server on TCP (vnc=HOST:PORT): the page connects to it");
+	if (d->web && sock_split_hostport(d->web, host, sizeof(host), port, sizeof(port), why,
+					  sizeof(why)) < 0)
+		return BAD("web: %s (give HOST:PORT or :PORT)", why);
 	if (!d->vnc)
 		return 0;
 	if (d->device == DISPLAY_DEVICE_NONE)

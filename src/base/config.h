@@ -84,6 +84,9 @@ struct display_config {
 	/* The VNC server (src/ui/vnc.c): "HOST:PORT" (port 0: any free one)
 	 * or "unix:PATH"; NULL: none. */
 	char *vnc;
+	/* Where the web page (noVNC) is served, "HOST:PORT"; NULL: not. It
+	 * connects to the VNC server's port, which must then be TCP. */
+	char *web;
 	/* The monitor's preferred mode (its EDID); 0: 1024x768. */
 	uint32_t width, height;
 	/* Framebuffer memory in MiB (a power of two); 0: 16. */

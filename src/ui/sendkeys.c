@@ -2,11 +2,13 @@
 /*
  * vm.send-keys' typist (sendkeys.h): requests are parsed whole first (a
  * bad key name queues nothing), then played from a ring of events by a
- * timerfd on the event loop that runs only while events wait.
+ * timerfd on the event loop that runs only while events wait. Any thread
+ * may queue (the API on the loop, the VNC server's clipboard on its own).
  */
 #include "ui/sendkeys.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@ struct key_event {
 };
 
 struct sendkeys {
+	pthread_mutex_t lock; /* the ring: the VNC thread queues too */
 	struct event_loop *loop;
 	struct input *input;
 	int timer_fd;
@@ -57,6 +60,7 @@ static void on_tick(void *opaque, uint32_t events)
 	(void)events;
 	if (read(s->timer_fd, &ticks, sizeof(ticks)) < 0)
 		return;
+	pthread_mutex_lock(&s->lock);
 	if (s->len) {
 		struct key_event e = s->ev[s->head];
 		int ret = input_key(s->input, e.code, e.down);
@@ -68,6 +72,7 @@ static void on_tick(void *opaque, uint32_t events)
 	}
 	if (!s->len)
 		arm(s, false);
+	pthread_mutex_unlock(&s->lock);
 }
 
 int sendkeys_new(struct sendkeys **out, struct event_loop *loop, struct input *in)
@@ -79,15 +84,18 @@ int sendkeys_new(struct sendkeys **out, struct event_loop *loop, struct input *i
 		return -ENOMEM;
 	s->loop = loop;
 	s->input = in;
+	pthread_mutex_init(&s->lock, NULL);
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (s->timer_fd < 0) {
 		ret = -errno;
+		pthread_mutex_destroy(&s->lock);
 		free(s);
 		return ret;
 	}
 	ret = loop_add(loop, s->timer_fd, EPOLLIN, on_tick, s);
 	if (ret < 0) {
 		close(s->timer_fd);
+		pthread_mutex_destroy(&s->lock);
 		free(s);
 		return ret;
 	}
@@ -101,12 +109,18 @@ void sendkeys_free(struct sendkeys *s)
 		return;
 	loop_del(s->loop, s->timer_fd);
 	close(s->timer_fd);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-size_t sendkeys_pending(const struct sendkeys *s)
+size_t sendkeys_pending(struct sendkeys *s)
 {
-	return s->len;
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->len;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 /* Parse "ctrl-alt-delete" into codes; returns how many, or -EINVAL. */
@@ -166,9 +180,11 @@ int sendkeys_queue(struct sendkeys *s, const char *const *combos, size_t n, cons
 		}
 		need += shift ? 4 : 2;
 	}
+	pthread_mutex_lock(&s->lock);
 	if (need > SENDKEYS_MAX_EVENTS - s->len) {
 		errbuf_set(why, whylen, "%zu key events, and %zu still wait: at most %d at once",
 			   need, s->len, SENDKEYS_MAX_EVENTS);
+		pthread_mutex_unlock(&s->lock);
 		return -E2BIG;
 	}
 	at = (s->head + s->len) % SENDKEYS_MAX_EVENTS;
@@ -199,5 +215,27 @@ int sendkeys_queue(struct sendkeys *s, const char *const *combos, size_t n, cons
 #undef PUSH
 	if (s->len)
 		arm(s, true);
+	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+char *sendkeys_typable(const char *text, size_t len)
+{
+	char *out = malloc(len + 1);
+	size_t n = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		bool shift;
+
+		if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
+			continue;
+		if (text[i] == '\r')
+			out[n++] = '\n';
+		else if (keymap_from_char(text[i], &shift))
+			out[n++] = text[i];
+	}
+	out[n] = 0;
+	return out;
 }

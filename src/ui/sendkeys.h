@@ -32,7 +32,10 @@ void sendkeys_free(struct sendkeys *s);
  */
 int sendkeys_queue(struct sendkeys *s, const char *const *combos, size_t n, const char *text,
 		   char *why, size_t whylen);
+/* Keep of text only what a US keyboard types, "\r\n" as one Enter:
+ * a clipboard's text made typable. Returns a malloc'd string or NULL. */
+char *sendkeys_typable(const char *text, size_t len);
 /* Events still waiting to be played. */
-size_t sendkeys_pending(const struct sendkeys *s);
+size_t sendkeys_pending(struct sendkeys *s);
 
 #endif

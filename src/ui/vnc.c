@@ -3,7 +3,8 @@
  * The VNC server (vnc.h), on libvncserver: it speaks RFB 3.3 to 3.8 with
  * the usual encodings (raw, copyrect, RRE, hextile, zlib, tight, ZRLE),
  * the desktop-size pseudo-encoding for mode changes, and detects a
- * WebSocket handshake on the same port, which is how noVNC connects. What
+ * WebSocket handshake on the same port, which is how noVNC connects, and
+ * serves our noVNC page (web/) with its small web server (--display web=). What
  * we write is the glue: our own listening socket (TCP through
  * base/sock.c, or a Unix socket libvncserver cannot bind), and the
  * refresh that turns the display's dirty rows into modified rectangles.
@@ -28,6 +29,7 @@
 #include "ui/vnc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <rfb/rfb.h>
 #include <stdarg.h>
@@ -41,6 +43,7 @@
 #include "base/log.h"
 #include "base/sock.h"
 #include "ui/keymap.h"
+#include "ui/sendkeys.h"
 
 #define REFRESH_MS 33 /* ~30 updates a second at most */
 #define BLANK_WIDTH 640 /* what clients see before the guest sets a mode */
@@ -49,6 +52,9 @@
 struct vnc {
 	struct display *display;
 	struct input *input; /* NULL: clients' keys go nowhere */
+	struct sendkeys *typist;
+	char web_url[200];
+	char *web_dir;
 	int last_mask;       /* the pointer's buttons, as the clients last sent them */
 	rfbScreenInfoPtr screen;
 	struct display_frame frame; /* screen->frameBuffer */
@@ -178,6 +184,32 @@ static void pointer_event(int mask, int x, int y, rfbClientPtr cl)
 		      buttons, wheel, hwheel);
 }
 
+/* A viewer's clipboard (noVNC's "Type"): typed on the guest's keyboard. */
+static void cut_text(char *text, int len, rfbClientPtr cl)
+{
+	struct vnc *v = cl->screen->screenData;
+	char why[160], *typable;
+
+	if (!v->typist || len <= 0)
+		return;
+	typable = sendkeys_typable(text, (size_t)len);
+	if (typable && *typable && sendkeys_queue(v->typist, NULL, 0, typable, why, sizeof(why)) < 0)
+		pr_warn("vnc: the clipboard's text is not typed: %s", why);
+	free(typable);
+}
+
+/*
+ * Lossless, as QEMU is by default: a client's JPEG quality levels are
+ * ignored (tight then sends palettes, fills and zlib), so what a viewer
+ * shows is what the guest drew, text stays sharp and captures compare.
+ * Called before every update libvncserver sends.
+ */
+static void before_update(rfbClientPtr cl)
+{
+	cl->tightQualityLevel = -1;
+	cl->turboQualityLevel = -1;
+}
+
 static enum rfbNewClientAction new_client(rfbClientPtr cl)
 {
 	pr_info("vnc: client %s connected", cl->host ? cl->host : "?");
@@ -216,16 +248,69 @@ static int listen_on(struct vnc *v, const char *addr, char *err, size_t errlen)
 	return sock_listen_tcp(addr, "VNC address", v->address, sizeof(v->address), err, errlen);
 }
 
-int vnc_start(struct vnc **out, struct display *d, struct input *in, const char *addr,
-	      char *err, size_t errlen)
+/* The port of a bound "HOST:PORT" (what the page's $PORT becomes). */
+static int bound_port(const char *address)
+{
+	const char *colon = strrchr(address, ':');
+
+	return colon ? atoi(colon + 1) : 0;
+}
+
+/*
+ * The web page: libvncserver's small web server (one request at a time,
+ * HTTP/1.0, files of web_dir only, ".." refused) on our own socket; "/"
+ * is index.vnc with $PORT made the VNC port.
+ */
+static int start_web(struct vnc *v, const struct vnc_opts *o, char *err, size_t errlen)
+{
+	char bound[160];
+	int fd;
+
+	if (!o->web_dir || access(o->web_dir, R_OK | X_OK) < 0) {
+		errbuf_set(err, errlen, "web: the page's files are not in '%s' (make builds them "
+			   "into build/web; PHYLLO_WEB_DIR names another folder)",
+			   o->web_dir ? o->web_dir : "(none)");
+		return -ENOENT;
+	}
+	v->web_dir = strdup(o->web_dir);
+	if (!v->web_dir)
+		return -ENOMEM;
+	fd = sock_listen_tcp(o->web, "web address", bound, sizeof(bound), err, errlen);
+	if (fd < 0)
+		return fd;
+	v->screen->httpDir = v->web_dir;
+	v->screen->httpInitDone = TRUE; /* no socket of its own: ours */
+	v->screen->httpListenSock = fd;
+	/* libvncserver 0.9.14 tests its IPv6 web socket with FD_ISSET even
+	 * when it has none (-1), which glibc's fortified FD_ISSET aborts on:
+	 * give it the same socket again, a second descriptor of its own. */
+	v->screen->httpListen6Sock = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (v->screen->httpListen6Sock < 0) {
+		int ret = -errno;
+
+		close(fd);
+		v->screen->httpListenSock = RFB_INVALID_SOCKET;
+		errbuf_set(err, errlen, "web: %s", strerror(-ret));
+		return ret;
+	}
+	v->screen->httpPort = bound_port(bound);
+	v->screen->port = bound_port(v->address);
+	snprintf(v->web_url, sizeof(v->web_url), "http://%s/", bound);
+	return 0;
+}
+
+int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, char *err,
+	      size_t errlen)
 {
 	struct vnc *v = calloc(1, sizeof(*v));
+	const char *addr = o->addr;
 	int fd, ret;
 
 	if (!v)
 		return -ENOMEM;
 	v->display = d;
-	v->input = in;
+	v->input = o->input;
+	v->typist = o->typist;
 	rfbLog = vnc_log;
 	rfbErr = vnc_log;
 	ret = display_frame_resize(&v->frame, BLANK_WIDTH, BLANK_HEIGHT);
@@ -252,6 +337,8 @@ int vnc_start(struct vnc **out, struct display *d, struct input *in, const char 
 	v->screen->newClientHook = new_client;
 	v->screen->kbdAddEvent = key_event;
 	v->screen->ptrAddEvent = pointer_event;
+	v->screen->setXCutText = cut_text;
+	v->screen->displayHook = before_update;
 	v->screen->screenData = v;
 	v->screen->port = 0;            /* we listen ourselves: */
 	v->screen->ipv6port = 0;
@@ -262,6 +349,11 @@ int vnc_start(struct vnc **out, struct display *d, struct input *in, const char 
 	FD_SET(fd, &v->screen->allFds);
 	if (fd > v->screen->maxFd)
 		v->screen->maxFd = fd;
+	if (o->web && (ret = start_web(v, o, err, errlen)) < 0) {
+		rfbShutdownServer(v->screen, TRUE);
+		rfbScreenCleanup(v->screen);
+		goto fail;
+	}
 	ret = -pthread_create(&v->thread, NULL, vnc_thread, v);
 	if (ret < 0) {
 		errbuf_set(err, errlen, "VNC: cannot start its thread: %s", strerror(-ret));
@@ -270,12 +362,15 @@ int vnc_start(struct vnc **out, struct display *d, struct input *in, const char 
 		goto fail;
 	}
 	pr_info("vnc: listening on %s", v->address);
+	if (v->web_url[0])
+		pr_info("vnc: web page at %s", v->web_url);
 	*out = v;
 	return 0;
 fail:
 	if (v->unix_path)
 		unlink(v->unix_path);
 	free(v->unix_path);
+	free(v->web_dir);
 	display_frame_free(&v->frame);
 	free(v);
 	return ret;
@@ -284,6 +379,11 @@ fail:
 const char *vnc_address(const struct vnc *v)
 {
 	return v->address;
+}
+
+const char *vnc_web_url(const struct vnc *v)
+{
+	return v->web_url[0] ? v->web_url : NULL;
 }
 
 void vnc_stop(struct vnc *v)
@@ -297,6 +397,7 @@ void vnc_stop(struct vnc *v)
 	if (v->unix_path)
 		unlink(v->unix_path);
 	free(v->unix_path);
+	free(v->web_dir);
 	display_frame_free(&v->frame);
 	free(v);
 }

@@ -15,15 +15,27 @@
 
 struct vnc;
 
+struct sendkeys;
+
+struct vnc_opts {
+	const char *addr;      /* "HOST:PORT" (port 0: any free one) or "unix:PATH" */
+	const char *web;       /* NULL, or "HOST:PORT" for the web page (noVNC) */
+	const char *web_dir;   /* the page's files (scripts/build-web.sh), with web */
+	struct input *input;   /* where viewers' keys and pointer go; NULL: nowhere */
+	struct sendkeys *typist; /* types viewers' clipboard text; NULL: not */
+};
+
 /*
- * Listen on addr ("HOST:PORT", port 0 for any free one, or "unix:PATH"),
- * show d and send the clients' keys to in (NULL: nowhere). The address bound is logged ("vnc: listening on ...") and
+ * Listen on o->addr (and o->web) and show d. The addresses bound are
+ * logged ("vnc: listening on ...", "vnc: web page at http://...") and
  * kept for vnc_address(). -errno with a message naming the address.
  */
-int vnc_start(struct vnc **out, struct display *d, struct input *in, const char *addr,
-	      char *err, size_t errlen);
+int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, char *err,
+	      size_t errlen);
 /* Where clients connect: "HOST:PORT" or "unix:PATH". */
 const char *vnc_address(const struct vnc *v);
+/* The web page's URL ("http://HOST:PORT/"), NULL without web. */
+const char *vnc_web_url(const struct vnc *v);
 /* Disconnect every client, stop listening (and remove a Unix socket). */
 void vnc_stop(struct vnc *v);
 

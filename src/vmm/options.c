@@ -48,12 +48,14 @@ const char options_usage[] =
 	"                        host programs reach it through the Unix socket PATH\n"
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console (hvc0), same modes as --serial (default off)\n"
-	"  --display [device=bochs|none][,vnc=HOST:PORT|unix:PATH][,resolution=WxH][,vram=MiB]\n"
+	"  --display [device=bochs|none][,vnc=HOST:PORT|unix:PATH][,web=HOST:PORT]\n"
+	"            [,resolution=WxH][,vram=MiB]\n"
 	"                        a screen (our extension): bochs (the default) = the\n"
 	"                        bochs-display framebuffer (PCI 1234:1111) that firmware,\n"
 	"                        Linux (bochs-drm) and Windows drive; vm.screenshot shows it.\n"
 	"                        vnc= serves it to VNC clients (and noVNC: WebSockets on\n"
 	"                        the same port); :PORT is 127.0.0.1, port 0 any free one.\n"
+	"                        web= serves a page (noVNC) that shows it in a browser.\n"
 	"                        resolution= the monitor's preferred mode (EDID; default\n"
 	"                        1024x768, up to 4095x4095), vram= framebuffer MiB (16)\n"
 	"                        Without --display: headless\n"
@@ -461,6 +463,9 @@ static int parse_display(char *arg, struct vm_config *cfg, char *err, size_t err
 		} else if (!strcmp(key, "vnc")) {
 			if (replace_str(&cfg->display.vnc, val ? val : "") < 0)
 				return -ENOMEM;
+		} else if (!strcmp(key, "web")) {
+			if (replace_str(&cfg->display.web, val ? val : "") < 0)
+				return -ENOMEM;
 		} else if (!strcmp(key, "resolution")) {
 			char why[128];
 
@@ -480,7 +485,7 @@ static int parse_display(char *arg, struct vm_config *cfg, char *err, size_t err
 			cfg->display.vram_mib = mib;
 		} else {
 			errbuf_set(err, errlen, "--display: unknown parameter '%s' (supported: device, "
-				   "vnc, resolution, vram)", key);
+				   "vnc, web, resolution, vram)", key);
 			return -EINVAL;
 		}
 	}

@@ -17,6 +17,7 @@
 #include "vmm/vmm.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,42 @@ void vmm_quit(struct vmm *vmm, int status)
 	vmm->quit = true;
 }
 
+/*
+ * Where the web page's files are: $PHYLLO_WEB_DIR, else web/ beside the
+ * binary (build/web for build/phyllo-vmm), else ../share/phyllome/web
+ * from it (an installed tree).
+ */
+static const char *vmm_web_dir(char *buf, size_t len)
+{
+	const char *env = getenv("PHYLLO_WEB_DIR");
+	char exe[PATH_MAX - 32], *slash;
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	snprintf(buf, len, "%s/web", exe);
+	if (access(buf, R_OK | X_OK) == 0)
+		return buf;
+	snprintf(buf, len, "%s/../share/phyllome/web", exe);
+	return buf;
+}
+
+/* vm.send-keys' typist, made on first use; NULL if it cannot be. */
+static struct sendkeys *vmm_typist(struct vmm *vmm)
+{
+	if (!vmm->typist && sendkeys_new(&vmm->typist, vmm->host.loop, &vmm->input) < 0)
+		vmm->typist = NULL;
+	return vmm->typist;
+}
+
 int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 {
 	char why[256];
@@ -68,11 +105,20 @@ int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 		}
 		vmm->host.console = &vmm->console;
 	}
-	if (vmm->cfg->display.vnc && !vmm->vnc &&
-	    vnc_start(&vmm->vnc, &vmm->display, &vmm->input, vmm->cfg->display.vnc, why,
-		      sizeof(why)) < 0) {
-		snprintf(err, errlen, "--display vnc=%s: %s", vmm->cfg->display.vnc, why);
-		return -EINVAL;
+	if (vmm->cfg->display.vnc && !vmm->vnc) {
+		char web_dir[PATH_MAX];
+		struct vnc_opts o = {
+			.addr = vmm->cfg->display.vnc, .web = vmm->cfg->display.web,
+			.web_dir = vmm_web_dir(web_dir, sizeof(web_dir)), .input = &vmm->input,
+			.typist = vmm_typist(vmm),
+		};
+
+		if (vnc_start(&vmm->vnc, &vmm->display, &o, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--display: %s", why);
+			return -EINVAL;
+		}
+		if (vnc_web_url(vmm->vnc))
+			fprintf(stderr, "phyllo-vmm: the screen is at %s\n", vnc_web_url(vmm->vnc));
 	}
 	return 0;
 }
@@ -261,9 +307,9 @@ int vmm_send_keys(struct vmm *vmm, const char *const *keys, size_t n, const char
 {
 	int ret;
 
-	if (!vmm->typist && (ret = sendkeys_new(&vmm->typist, vmm->host.loop, &vmm->input)) < 0) {
-		snprintf(err, errlen, "cannot start typing: %s", strerror(-ret));
-		return ret;
+	if (!vmm_typist(vmm)) {
+		snprintf(err, errlen, "cannot start typing: %s", strerror(errno));
+		return -ENOMEM;
 	}
 	ret = sendkeys_queue(vmm->typist, keys, n, text, err, errlen);
 	return ret == -E2BIG ? -EINVAL : ret;

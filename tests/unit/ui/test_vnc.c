@@ -30,6 +30,8 @@
 
 #include "dev/display.h"
 #include "dev/input.h"
+#include "base/loop.h"
+#include "ui/sendkeys.h"
 #include "ui/vnc.h"
 
 /* The fake source: a w x h picture, pixel (x, y) = seed + 3x + 5y, plus
@@ -88,6 +90,15 @@ static int fake_update(void *opaque, struct display_frame *f, uint8_t *rows)
 	return n;
 }
 
+/* The server on addr, with keys and pointer to in (NULL: nowhere). */
+static int vnc_at(struct vnc **v, struct display *d, struct input *in, const char *addr,
+		  char *err)
+{
+	struct vnc_opts o = { .addr = addr, .input = in };
+
+	return vnc_start(v, d, &o, err, 256);
+}
+
 static const struct display_source_ops fake_ops = { .read_frame = fake_read, .update = fake_update };
 
 static void quiet(const char *fmt, ...)
@@ -106,8 +117,10 @@ static rfbClient *connect_to(const char *addr, const char *encodings)
 	c->serverHost = strndup(addr, (size_t)(colon - addr));
 	c->serverPort = atoi(colon + 1);
 	c->canHandleNewFBSize = TRUE;
-	c->appData.enableJPEG = FALSE; /* lossless, to compare pixels */
-	c->appData.encodingsString = encodings;
+	/* "tight+jpeg": tight with JPEG asked for (quality 5, libvncclient's
+	 * default); the rest without. */
+	c->appData.enableJPEG = !strcmp(encodings, "tight+jpeg");
+	c->appData.encodingsString = c->appData.enableJPEG ? "tight" : encodings;
 	if (!rfbInitClient(c, NULL, NULL))
 		fail_msg("libvncclient cannot connect to %s", addr); /* it freed c */
 	return c;
@@ -160,9 +173,10 @@ static void wait_for_picture(rfbClient *c, struct fake *k)
 	}
 }
 
-/* Each client asks for other encodings; all are lossless (no JPEG). */
+/* Each client asks for other encodings; the tight one with JPEG on, which
+ * the server must not use (lossless, as QEMU by default). */
 static const char *const encodings[] = {
-	"raw", "tight zrle hextile copyrect raw", "zrle", "hextile", "zlib", "rre",
+	"raw", "tight zrle hextile copyrect raw", "zrle", "hextile", "zlib", "rre", "tight+jpeg",
 };
 
 static void test_pictures(void **state)
@@ -177,7 +191,7 @@ static void test_pictures(void **state)
 	rfbClientLog = rfbClientErr = quiet;
 	display_init(&d);
 	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
-	assert_int_equal(vnc_start(&v, &d, NULL, "127.0.0.1:0", err, sizeof(err)), 0);
+	assert_int_equal(vnc_at(&v, &d, NULL, "127.0.0.1:0", err), 0);
 	assert_non_null(strstr(vnc_address(v), "127.0.0.1:"));
 	assert_string_not_equal(vnc_address(v), "127.0.0.1:0");
 	for (size_t e = 0; e < sizeof(encodings) / sizeof(encodings[0]); e++) {
@@ -232,7 +246,7 @@ static void test_unix_and_errors(void **state)
 	display_init(&d);
 	snprintf(path, sizeof(path), "/tmp/phyllo-test-vnc-%d.sock", getpid());
 	snprintf(addr, sizeof(addr), "unix:%s", path);
-	assert_int_equal(vnc_start(&v, &d, NULL, addr, err, sizeof(err)), 0);
+	assert_int_equal(vnc_at(&v, &d, NULL, addr, err), 0);
 	assert_string_equal(vnc_address(v), addr);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -240,7 +254,7 @@ static void test_unix_and_errors(void **state)
 	{
 		struct vnc *w;
 
-		assert_int_equal(vnc_start(&w, &d, NULL, addr, err, sizeof(err)), -EADDRINUSE);
+		assert_int_equal(vnc_at(&w, &d, NULL, addr, err), -EADDRINUSE);
 		assert_non_null(strstr(err, path));
 	}
 	/* RFB starts with the server's version, over the Unix socket too. */
@@ -253,9 +267,9 @@ static void test_unix_and_errors(void **state)
 	vnc_stop(v);
 	assert_int_equal(stat(path, &st), -1); /* removed */
 	/* Bad addresses: the error names them. */
-	assert_true(vnc_start(&v, &d, NULL, "no-such-host.invalid:5900", err, sizeof(err)) < 0);
+	assert_true(vnc_at(&v, &d, NULL, "no-such-host.invalid:5900", err) < 0);
 	assert_non_null(strstr(err, "no-such-host.invalid"));
-	assert_true(vnc_start(&v, &d, NULL, "unix:/nonexistent-dir/x.sock", err, sizeof(err)) < 0);
+	assert_true(vnc_at(&v, &d, NULL, "unix:/nonexistent-dir/x.sock", err) < 0);
 	assert_non_null(strstr(err, "/nonexistent-dir/x.sock"));
 	display_free(&d);
 }
@@ -329,7 +343,7 @@ static void test_keys(void **state)
 	input_init(&in);
 	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
 	assert_int_equal(input_attach_keyboard(&in, &fake_kbd_ops, &kb, 0), 0);
-	assert_int_equal(vnc_start(&v, &d, &in, "127.0.0.1:0", err, sizeof(err)), 0);
+	assert_int_equal(vnc_at(&v, &d, &in, "127.0.0.1:0", err), 0);
 	c = connect_to(vnc_address(v), "raw");
 	wait_for_picture(c, &k);
 	for (unsigned int i = 0; i < n; i++)
@@ -351,6 +365,134 @@ static void test_keys(void **state)
 	display_free(&d);
 }
 
+/* GET path from the web server at addr; the whole answer into buf. */
+static size_t http_get(const char *addr, const char *path, char *buf, size_t len)
+{
+	char host[64], req[256];
+	const char *port;
+	struct addrinfo *ai;
+	size_t got = 0;
+	int fd, n;
+
+	snprintf(host, sizeof(host), "%s", addr);
+	host[strcspn(host, "/")] = 0; /* "HOST:PORT/" of a URL */
+	port = strrchr(host, ':') + 1;
+	host[port - 1 - host] = 0;
+	assert_int_equal(getaddrinfo(host, port, NULL, &ai), 0);
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, ai->ai_addr, ai->ai_addrlen), 0);
+	freeaddrinfo(ai);
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	while (got < len - 1) {
+		ssize_t r = read(fd, buf + got, len - 1 - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = 0;
+	close(fd);
+	return got;
+}
+
+/*
+ * The web page (--display web=): "/" is index.vnc with $PORT made the VNC
+ * port, scripts go as JavaScript, nothing outside the folder is served;
+ * a viewer's clipboard text is typed on the guest's keyboard.
+ */
+static void test_web_and_clipboard(void **state)
+{
+	char dir[] = "/tmp/phyllo-test-web-XXXXXX", path[96], err[256], buf[4096];
+	static const struct {
+		uint32_t code;
+		bool down;
+	} want[] = { { KEY_LEFTSHIFT, true }, { KEY_H, true }, { KEY_H, false },
+		     { KEY_LEFTSHIFT, false }, { KEY_I, true }, { KEY_I, false },
+		     { KEY_ENTER, true }, { KEY_ENTER, false } };
+	struct display d;
+	struct input in;
+	struct fake_kbd kb = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct fake k = { .lock = PTHREAD_MUTEX_INITIALIZER, .w = 32, .h = 16, .bump = UINT32_MAX,
+			  .dirty_row = UINT32_MAX };
+	struct event_loop *loop = loop_new();
+	struct sendkeys *typist;
+	struct vnc *v;
+	rfbClient *c;
+	FILE *f;
+
+	(void)state;
+	rfbClientLog = rfbClientErr = quiet;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/index.vnc", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<p>port=$PORT cost=$$5</p>", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/a.js", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("export const x = 1;", f);
+	fclose(f);
+	display_init(&d);
+	input_init(&in);
+	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
+	assert_int_equal(input_attach_keyboard(&in, &fake_kbd_ops, &kb, 0), 0);
+	assert_int_equal(sendkeys_new(&typist, loop, &in), 0);
+	{
+		struct vnc_opts o = { .addr = "127.0.0.1:0", .web = "127.0.0.1:0", .web_dir = dir,
+				      .input = &in, .typist = typist };
+		char want_port[32];
+
+		assert_int_equal(vnc_start(&v, &d, &o, err, sizeof(err)), 0);
+		assert_non_null(vnc_web_url(v));
+		assert_non_null(strstr(vnc_web_url(v), "http://127.0.0.1:"));
+		http_get(vnc_web_url(v) + 7, "/", buf, sizeof(buf));
+		assert_non_null(strstr(buf, "200 OK"));
+		assert_non_null(strstr(buf, "text/html"));
+		snprintf(want_port, sizeof(want_port), "port=%s ", strrchr(vnc_address(v), ':') + 1);
+		assert_non_null(strstr(buf, want_port));
+		assert_non_null(strstr(buf, "cost=$5"));
+		http_get(vnc_web_url(v) + 7, "/a.js?v=1", buf, sizeof(buf));
+		assert_non_null(strstr(buf, "application/javascript"));
+		assert_non_null(strstr(buf, "export const x"));
+		http_get(vnc_web_url(v) + 7, "/../../etc/passwd", buf, sizeof(buf));
+		assert_non_null(strstr(buf, "404"));
+		assert_null(strstr(buf, "root:"));
+	}
+	/* The clipboard: "Hi\r\n" and a character no US key types. */
+	c = connect_to(vnc_address(v), "raw");
+	wait_for_picture(c, &k);
+	assert_true(SendClientCutText(c, "Hi\xe9\r\n", 5));
+	for (int i = 0; i < 300 && kb.n < 8; i++)
+		loop_run_once(loop, 20);
+	assert_int_equal(kb.n, 8);
+	for (unsigned int i = 0; i < 8; i++) {
+		assert_int_equal(kb.code[i], want[i].code);
+		assert_int_equal(kb.down[i], want[i].down);
+	}
+	client_free(c);
+	vnc_stop(v);
+	/* No page's files: a clear error. */
+	{
+		struct vnc_opts o = { .addr = "127.0.0.1:0", .web = "127.0.0.1:0",
+				      .web_dir = "/nonexistent/web" };
+
+		assert_int_equal(vnc_start(&v, &d, &o, err, sizeof(err)), -ENOENT);
+		assert_non_null(strstr(err, "/nonexistent/web"));
+	}
+	sendkeys_free(typist);
+	loop_free(loop);
+	input_detach_keyboard(&in, &kb);
+	input_free(&in);
+	display_detach(&d, &k);
+	display_free(&d);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/index.vnc", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* noVNC's way in: a WebSocket handshake on the same port (RFC 6455's sample key). */
 static void test_websocket(void **state)
 {
@@ -369,7 +511,7 @@ static void test_websocket(void **state)
 
 	(void)state;
 	display_init(&d);
-	assert_int_equal(vnc_start(&v, &d, NULL, "127.0.0.1:0", err, sizeof(err)), 0);
+	assert_int_equal(vnc_at(&v, &d, NULL, "127.0.0.1:0", err), 0);
 	snprintf(host, sizeof(host), "%s", vnc_address(v));
 	port = strrchr(host, ':') + 1;
 	host[port - 1 - host] = 0;
@@ -399,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_pictures),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_unix_and_errors),
+		cmocka_unit_test(test_web_and_clipboard),
 		cmocka_unit_test(test_websocket),
 	};
 
