@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The whole test suite, as `make check` runs it: unit tests in the release
-# build and again under ASan+UBSan, then the end-to-end suite (one kvmbox
-# boot for all of it). Prints one tally over everything at the end:
+# build and again under ASan+UBSan, the fuzzers, the web page in Chromium,
+# then the end-to-end suite (one kvmbox boot for all of it). Prints one tally over everything at the end:
 # "N passed, M failed". A skipped test is counted as failed.
 set -uo pipefail
 
@@ -67,6 +67,14 @@ for f in "$build"/fuzz/tests/unit/*/fuzz_*; do
 done
 if [ "$nfuzz" -eq 0 ]; then
 	echo "FAIL no fuzz targets in $build/fuzz (make fuzz builds them)"
+	failed=$((failed + 1))
+fi
+
+# The web page in a real browser: on the host, no VM needed (tests/browser/).
+echo "== browser tests"
+if PHYLLO_BUILD="$build" "$top/tests/browser/run"; then
+	passed=$((passed + 1))
+else
 	failed=$((failed + 1))
 fi
 

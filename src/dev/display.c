@@ -87,15 +87,18 @@ int display_update(struct display *d, struct display_frame *f, uint8_t *rows)
 	if (d->ops && d->ops->update) {
 		ret = d->ops->update(d->opaque, f, rows);
 	} else if (d->ops) {
-		struct display_frame n;
+		struct display_frame n = { 0 };
 
+		/* No way to know what changed: all of it, into f's own memory. */
 		ret = d->ops->read_frame(d->opaque, &n);
+		if (ret == 0 && display_frame_resize(f, n.width, n.height) < 0)
+			ret = -ENOMEM;
 		if (ret == 0) {
-			display_frame_free(f);
-			*f = n;
+			memcpy(f->pixels, n.pixels, (size_t)n.width * n.height * 4);
 			memset(rows, 1, f->height);
 			ret = (int)f->height;
 		}
+		display_frame_free(&n);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return ret;

@@ -23,8 +23,8 @@
  * keyboard; a client that leaves releases what it held. Pointer events go
  * to the input hub's pointer (the virtio tablet) scaled to its range.
  *
- * The frame libvncserver sends from is ours (struct display_frame,
- * XRGB8888, which we describe to it as red at bit 16, blue at bit 0).
+ * libvncserver sends from a copy of the frame in its default pixel format
+ * (copy_rows), which never changes, whatever the guest's mode.
  */
 #include "ui/vnc.h"
 
@@ -57,7 +57,8 @@ struct vnc {
 	char *web_dir;
 	int last_mask;       /* the pointer's buttons, as the clients last sent them */
 	rfbScreenInfoPtr screen;
-	struct display_frame frame; /* screen->frameBuffer */
+	struct display_frame frame; /* what the display gave, XRGB8888 */
+	uint32_t *fb;               /* screen->frameBuffer: the same, red at bit 0 */
 	uint8_t rows[DISPLAY_MAX_HEIGHT];
 	pthread_t thread;
 	atomic_bool stop;
@@ -80,36 +81,44 @@ __attribute__((format(printf, 1, 2))) static void vnc_log(const char *fmt, ...)
 	pr_debug("vnc: %s", buf);
 }
 
-/* libvncserver's own defaults put red at bit 0; our frames have it at 16. */
-static void set_format(struct vnc *v)
+/*
+ * libvncserver sends from a framebuffer of its own default format (red at
+ * bit 0): one that never changes, because rfbNewFramebuffer() resets the
+ * format, and re-translating for clients still in their handshake is
+ * where libvncserver 0.9.14 falls over. Our frames have red at bit 16:
+ * changed rows are copied over with red and blue swapped.
+ */
+static void copy_rows(struct vnc *v, uint32_t y, uint32_t end)
 {
-	rfbPixelFormat *f = &v->screen->serverFormat;
-	rfbClientIteratorPtr it;
-	rfbClientPtr cl;
+	for (; y < end; y++) {
+		const uint32_t *src = v->frame.pixels + (size_t)y * v->frame.width;
+		uint32_t *dst = v->fb + (size_t)y * v->frame.width;
 
-	f->redShift = 16;
-	f->greenShift = 8;
-	f->blueShift = 0;
-	it = rfbGetClientIterator(v->screen);
-	while ((cl = rfbClientIteratorNext(it)))
-		v->screen->setTranslateFunction(cl);
-	rfbReleaseClientIterator(it);
+		for (uint32_t x = 0; x < v->frame.width; x++) {
+			uint32_t p = src[x];
+
+			dst[x] = (p >> 16 & 0xff) | (p & 0xff00) | (p & 0xff) << 16;
+		}
+	}
 }
 
 static void refresh(struct vnc *v)
 {
-	uint32_t *old = v->frame.pixels;
-	int oldw = v->screen->width, oldh = v->screen->height;
 	int n = display_update(v->display, &v->frame, v->rows);
 
 	if (n <= 0)
 		return; /* nothing new, or nothing shown: keep the last picture */
-	if (v->frame.pixels != old || (int)v->frame.width != oldw ||
-	    (int)v->frame.height != oldh) {
+	if ((int)v->frame.width != v->screen->width || (int)v->frame.height != v->screen->height) {
+		uint32_t *fb = malloc((size_t)v->frame.width * v->frame.height * 4);
+
+		if (!fb)
+			return; /* the old picture stays; the next change tries again */
 		/* A new mode: every client gets the new size (or a full update). */
-		rfbNewFramebuffer(v->screen, (char *)v->frame.pixels, (int)v->frame.width,
+		free(v->fb);
+		v->fb = fb;
+		copy_rows(v, 0, v->frame.height);
+		rfbNewFramebuffer(v->screen, (char *)v->fb, (int)v->frame.width,
 				  (int)v->frame.height, 8, 3, 4);
-		set_format(v);
 		return;
 	}
 	for (uint32_t y = 0; y < v->frame.height;) {
@@ -121,6 +130,7 @@ static void refresh(struct vnc *v)
 		}
 		for (end = y + 1; end < v->frame.height && v->rows[end]; end++)
 			;
+		copy_rows(v, y, end);
 		rfbMarkRectAsModified(v->screen, 0, (int)y, (int)v->frame.width, (int)end);
 		y = end;
 	}
@@ -313,10 +323,11 @@ int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, cha
 	v->typist = o->typist;
 	rfbLog = vnc_log;
 	rfbErr = vnc_log;
-	ret = display_frame_resize(&v->frame, BLANK_WIDTH, BLANK_HEIGHT);
-	if (ret < 0)
+	v->fb = calloc((size_t)BLANK_WIDTH * BLANK_HEIGHT, 4);
+	if (!v->fb) {
+		ret = -ENOMEM;
 		goto fail;
-	memset(v->frame.pixels, 0, (size_t)BLANK_WIDTH * BLANK_HEIGHT * 4);
+	}
 	fd = listen_on(v, addr, err, errlen);
 	if (fd < 0) {
 		ret = fd;
@@ -328,7 +339,7 @@ int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, cha
 		ret = -ENOMEM;
 		goto fail;
 	}
-	v->screen->frameBuffer = (char *)v->frame.pixels;
+	v->screen->frameBuffer = (char *)v->fb;
 	v->screen->desktopName = "phyllo-vmm";
 	v->screen->alwaysShared = TRUE; /* several viewers at once, as QEMU's */
 	/* No cursor of libvncserver's drawn over the picture: the guest draws
@@ -343,7 +354,6 @@ int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, cha
 	v->screen->port = 0;            /* we listen ourselves: */
 	v->screen->ipv6port = 0;
 	v->screen->httpPort = 0;
-	set_format(v);
 	rfbInitServer(v->screen);
 	v->screen->listenSock = fd;
 	FD_SET(fd, &v->screen->allFds);
@@ -371,6 +381,7 @@ fail:
 		unlink(v->unix_path);
 	free(v->unix_path);
 	free(v->web_dir);
+	free(v->fb);
 	display_frame_free(&v->frame);
 	free(v);
 	return ret;
@@ -398,6 +409,7 @@ void vnc_stop(struct vnc *v)
 		unlink(v->unix_path);
 	free(v->unix_path);
 	free(v->web_dir);
+	free(v->fb);
 	display_frame_free(&v->frame);
 	free(v);
 }

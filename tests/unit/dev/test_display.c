@@ -329,6 +329,43 @@ static void test_edid(void **state)
 	down(&b);
 }
 
+/* A source with read_frame only: display_update gives all of it, every
+ * time, in the caller's frame. */
+static int plain_read(void *opaque, struct display_frame *f)
+{
+	uint32_t *seed = opaque;
+
+	if (display_frame_resize(f, 8, 4) < 0)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < 32; i++)
+		f->pixels[i] = *seed + i;
+	return 0;
+}
+
+static void test_update_fallback(void **state)
+{
+	static const struct display_source_ops plain = { .read_frame = plain_read };
+	static uint8_t rows[DISPLAY_MAX_HEIGHT];
+	struct display_frame f = { 0 };
+	struct display d;
+	uint32_t seed = 100, *first;
+
+	(void)state;
+	display_init(&d);
+	assert_int_equal(display_attach(&d, &plain, &seed), 0);
+	assert_int_equal(display_update(&d, &f, rows), 4);
+	first = f.pixels;
+	assert_int_equal(f.pixels[31], 131);
+	seed = 7;
+	assert_int_equal(display_update(&d, &f, rows), 4);
+	assert_ptr_equal(f.pixels, first); /* the caller's memory, kept */
+	assert_int_equal(f.pixels[0], 7);
+	assert_int_equal(rows[0] + rows[1] + rows[2] + rows[3], 4);
+	display_frame_free(&f);
+	display_detach(&d, &seed);
+	display_free(&d);
+}
+
 static void test_one_source(void **state)
 {
 	static const struct display_source_ops other = { 0 };
@@ -432,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_edid),
+		cmocka_unit_test(test_update_fallback),
 		cmocka_unit_test(test_one_source),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_png),
