@@ -493,6 +493,68 @@ static void test_web_and_clipboard(void **state)
 	rmdir(dir);
 }
 
+/*
+ * Hostile clients: garbage instead of a handshake, a handshake then a
+ * message type no one defined, and a ClientCutText claiming 2 GiB. Each is
+ * dropped; the server goes on serving the next client the picture.
+ */
+static void test_bad_clients(void **state)
+{
+	static const uint8_t cut[] = { 6, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 'x' };
+	struct display d;
+	struct fake k = { .lock = PTHREAD_MUTEX_INITIALIZER, .w = 32, .h = 16, .bump = UINT32_MAX,
+			  .dirty_row = UINT32_MAX };
+	struct vnc *v;
+	char err[256], host[64], buf[64];
+	const char *port;
+	struct addrinfo *ai;
+	rfbClient *c;
+
+	(void)state;
+	rfbClientLog = rfbClientErr = quiet;
+	display_init(&d);
+	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
+	assert_int_equal(vnc_at(&v, &d, NULL, "127.0.0.1:0", err), 0);
+	snprintf(host, sizeof(host), "%s", vnc_address(v));
+	port = strrchr(host, ':') + 1;
+	host[port - 1 - host] = 0;
+	assert_int_equal(getaddrinfo(host, port, NULL, &ai), 0);
+	for (int round = 0; round < 3; round++) {
+		int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		uint8_t junk[4096];
+
+		assert_int_equal(connect(fd, ai->ai_addr, ai->ai_addrlen), 0);
+		assert_int_equal(read(fd, buf, 12), 12); /* "RFB 003.008\n" */
+		if (round == 0) {
+			memset(junk, 0xa5, sizeof(junk));
+			(void)!write(fd, junk, sizeof(junk));
+		} else {
+			/* 3.8, no security, shared; then the bad message. */
+			(void)!write(fd, "RFB 003.008\n", 12);
+			(void)!read(fd, buf, 2);  /* one security type: None */
+			(void)!write(fd, "\x01", 1);
+			(void)!read(fd, buf, 4);  /* result */
+			(void)!write(fd, "\x01", 1);
+			(void)!read(fd, buf, 24); /* ServerInit up to the name's length */
+			if (round == 1)
+				(void)!write(fd, "\xfe\x00\x00\x00", 4);
+			else
+				(void)!write(fd, cut, sizeof(cut));
+		}
+		/* The server closes it: reads end (after what it still sends). */
+		for (int i = 0; i < 1000 && read(fd, junk, sizeof(junk)) > 0; i++)
+			;
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	c = connect_to(vnc_address(v), "raw");
+	wait_for_picture(c, &k);
+	client_free(c);
+	vnc_stop(v);
+	display_detach(&d, &k);
+	display_free(&d);
+}
+
 /* noVNC's way in: a WebSocket handshake on the same port (RFC 6455's sample key). */
 static void test_websocket(void **state)
 {
@@ -541,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_pictures),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_unix_and_errors),
+		cmocka_unit_test(test_bad_clients),
 		cmocka_unit_test(test_web_and_clipboard),
 		cmocka_unit_test(test_websocket),
 	};
