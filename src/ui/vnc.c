@@ -82,11 +82,11 @@ __attribute__((format(printf, 1, 2))) static void vnc_log(const char *fmt, ...)
 }
 
 /*
- * libvncserver sends from a framebuffer of its own default format (red at
- * bit 0): one that never changes, because rfbNewFramebuffer() resets the
- * format, and re-translating for clients still in their handshake is
- * where libvncserver 0.9.14 falls over. Our frames have red at bit 16:
- * changed rows are copied over with red and blue swapped.
+ * libvncserver sends from a framebuffer in its own default format (red at
+ * bit 0), which rfbNewFramebuffer() keeps: a mode change then never
+ * changes the server's pixel format under connected clients. Our frames
+ * have red at bit 16: changed rows are copied over with red and blue
+ * swapped.
  */
 static void copy_rows(struct vnc *v, uint32_t y, uint32_t end)
 {
@@ -169,6 +169,12 @@ static void key_event(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
 		input_key(v->input, code, down);
 }
 
+/* A position on a side of n pixels, as the tablet's 0..INPUT_ABS_MAX. */
+static uint32_t scale_abs(int pos, int n)
+{
+	return n > 1 ? (uint32_t)((uint64_t)pos * INPUT_ABS_MAX / (uint64_t)(n - 1)) : 0;
+}
+
 /*
  * RFB's pointer: a position on the framebuffer and a button mask (1 left,
  * 2 middle, 4 right; 8 and 16 wheel up and down, 32 and 64 left and
@@ -189,9 +195,7 @@ static void pointer_event(int mask, int x, int y, rfbClientPtr cl)
 		return;
 	x = x < 0 ? 0 : x >= w ? w - 1 : x;
 	y = y < 0 ? 0 : y >= h ? h - 1 : y;
-	input_pointer(v->input, w > 1 ? (uint32_t)((uint64_t)x * INPUT_ABS_MAX / (uint64_t)(w - 1)) : 0,
-		      h > 1 ? (uint32_t)((uint64_t)y * INPUT_ABS_MAX / (uint64_t)(h - 1)) : 0,
-		      buttons, wheel, hwheel);
+	input_pointer(v->input, scale_abs(x, w), scale_abs(y, h), buttons, wheel, hwheel);
 }
 
 /* A viewer's clipboard (noVNC's "Type"): typed on the guest's keyboard. */
