@@ -313,6 +313,18 @@ static int start_web(struct vnc *v, const struct vnc_opts *o, char *err, size_t 
 	return 0;
 }
 
+/* What vnc_start() made besides the server: the Unix socket's file too. */
+static void vnc_free(struct vnc *v)
+{
+	if (v->unix_path)
+		unlink(v->unix_path);
+	free(v->unix_path);
+	free(v->web_dir);
+	free(v->fb);
+	display_frame_free(&v->frame);
+	free(v);
+}
+
 int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, char *err,
 	      size_t errlen)
 {
@@ -381,13 +393,7 @@ int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, cha
 	*out = v;
 	return 0;
 fail:
-	if (v->unix_path)
-		unlink(v->unix_path);
-	free(v->unix_path);
-	free(v->web_dir);
-	free(v->fb);
-	display_frame_free(&v->frame);
-	free(v);
+	vnc_free(v);
 	return ret;
 }
 
@@ -409,11 +415,5 @@ void vnc_stop(struct vnc *v)
 	pthread_join(v->thread, NULL);
 	rfbShutdownServer(v->screen, TRUE); /* closes the clients and our socket */
 	rfbScreenCleanup(v->screen);
-	if (v->unix_path)
-		unlink(v->unix_path);
-	free(v->unix_path);
-	free(v->web_dir);
-	free(v->fb);
-	display_frame_free(&v->frame);
-	free(v);
+	vnc_free(v);
 }

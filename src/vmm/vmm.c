@@ -109,7 +109,8 @@ int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 		char web_dir[PATH_MAX];
 		struct vnc_opts o = {
 			.addr = vmm->cfg->display.vnc, .web = vmm->cfg->display.web,
-			.web_dir = vmm_web_dir(web_dir, sizeof(web_dir)), .input = &vmm->input,
+			.web_dir = vmm->cfg->display.web ? vmm_web_dir(web_dir, sizeof(web_dir)) : NULL,
+			.input = &vmm->input,
 			.typist = vmm_typist(vmm),
 		};
 
