@@ -28,6 +28,7 @@
 #include "dev/display.h"
 #include "dev/input.h"
 #include "test_ctx.h"
+#include "virtio_up.h"
 
 extern const struct dev_ops i8042_device, bochs_display_device, virtio_input_device;
 
@@ -62,32 +63,6 @@ static void mmio_r(struct test_ctx *t, uint64_t addr, unsigned int len)
 	(void)bus_access(&t->mmio, addr, &v, len, false);
 }
 
-static void bar64(struct test_ctx *t, unsigned int slot, uint64_t gpa)
-{
-	test_mmio_write(t, TEST_ECAM(t, slot, 0x10), (uint32_t)gpa, 4);
-	test_mmio_write(t, TEST_ECAM(t, slot, 0x14), (uint32_t)(gpa >> 32), 4);
-	test_mmio_write(t, TEST_ECAM(t, slot, 0x04), 0x0006, 2);
-}
-
-/* A virtio driver's start: features, two 8-entry queues, DRIVER_OK. */
-static void virtio_up(struct test_ctx *t, uint64_t bar, struct guest_driver *gd, uint64_t ring)
-{
-	test_mmio_write(t, bar + 0x14, 0x03, 1);
-	test_mmio_write(t, bar + 0x08, 1, 4);
-	test_mmio_write(t, bar + 0x0c, 1, 4);
-	test_mmio_write(t, bar + 0x14, 0x0b, 1);
-	for (unsigned int q = 0; q < 2; q++) {
-		gd_layout(&gd[q], &t->mem, 8, ring + q * 0x1000);
-		test_mmio_write(t, bar + 0x16, q, 2);
-		test_mmio_write(t, bar + 0x18, 8, 2);
-		test_mmio_write(t, bar + 0x20, (uint32_t)gd[q].desc_gpa, 4);
-		test_mmio_write(t, bar + 0x28, (uint32_t)gd[q].avail_gpa, 4);
-		test_mmio_write(t, bar + 0x30, (uint32_t)gd[q].used_gpa, 4);
-		test_mmio_write(t, bar + 0x1c, 1, 2);
-	}
-	test_mmio_write(t, bar + 0x14, 0x0f, 1);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct dev_ops *const ops[] = { &i8042_device, &bochs_display_device,
@@ -110,10 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	test_mmio_write(&t, TEST_ECAM(&t, bslot, 0x10), (uint32_t)FB_GPA, 4);
 	test_mmio_write(&t, TEST_ECAM(&t, bslot, 0x18), (uint32_t)MMIO_GPA, 4);
 	test_mmio_write(&t, TEST_ECAM(&t, bslot, 0x04), 0x0002, 2);
-	bar64(&t, kslot, KBAR);
-	bar64(&t, kslot + 1, TBAR);
-	virtio_up(&t, KBAR, kq, 0x10000);
-	virtio_up(&t, TBAR, tq, 0x20000);
+	test_virtio_up(&t, kslot, KBAR, kq, 2, 0x10000);
+	test_virtio_up(&t, kslot + 1, TBAR, tq, 2, 0x20000);
 
 	for (size_t at = 0; at + 8 <= size; at += 8) {
 		const uint8_t *op = data + at;

@@ -26,6 +26,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
 #include "test_ctx.h"
+#include "virtio_up.h"
 #include "dev/input.h"
 #include "snapshot/snapfile.h"
 
@@ -492,34 +493,6 @@ static void test_virtio_msix(void **state)
 
 /* --- virtio-input: the keyboard and the tablet, driven as Linux does ------- */
 
-/* BAR0 at bar, features negotiated, queue q's ring at ring (8 entries, no
- * MSI-X vector) enabled for each q < nq, then DRIVER_OK. */
-static void virtio_up(struct test_ctx *t, unsigned int slot, uint64_t bar,
-		      struct guest_driver *gd, unsigned int nq, uint64_t ring)
-{
-	test_mmio_write(t, TEST_ECAM(t, slot, 0x10), (uint32_t)bar, 4);
-	test_mmio_write(t, TEST_ECAM(t, slot, 0x14), (uint32_t)(bar >> 32), 4);
-	test_mmio_write(t, TEST_ECAM(t, slot, 0x04), 0x0006, 2);
-	test_mmio_write(t, bar + 0x14, 0x03, 1);
-	test_mmio_write(t, bar + 0x08, 1, 4);
-	test_mmio_write(t, bar + 0x0c, 1, 4);
-	test_mmio_write(t, bar + 0x14, 0x0b, 1);
-	for (unsigned int q = 0; q < nq; q++) {
-		gd_layout(&gd[q], &t->mem, 8, ring + q * 0x1000);
-		test_mmio_write(t, bar + 0x16, q, 2);
-		test_mmio_write(t, bar + 0x18, 8, 2);
-		test_mmio_write(t, bar + 0x1a, 0xffff, 2);
-		test_mmio_write(t, bar + 0x20, (uint32_t)gd[q].desc_gpa, 4);
-		test_mmio_write(t, bar + 0x24, 0, 4);
-		test_mmio_write(t, bar + 0x28, (uint32_t)gd[q].avail_gpa, 4);
-		test_mmio_write(t, bar + 0x2c, 0, 4);
-		test_mmio_write(t, bar + 0x30, (uint32_t)gd[q].used_gpa, 4);
-		test_mmio_write(t, bar + 0x34, 0, 4);
-		test_mmio_write(t, bar + 0x1c, 1, 2);
-	}
-	test_mmio_write(t, bar + 0x14, 0x0f, 1);
-}
-
 /* The config space for select/subsel: its size, and the payload in u. */
 static unsigned int input_cfg(struct test_ctx *t, uint64_t bar, uint8_t sel, uint8_t sub,
 			      uint8_t *u)
@@ -582,8 +555,8 @@ static void test_virtio_input(void **state)
 	EXPECT(&t, 0x1e);
 	assert_int_equal(input_pointer(&t.input, 1, 2, 0, 0, 0), -ENODEV);
 
-	virtio_up(&t, kslot, kbar, kq, 2, 0x10000);
-	virtio_up(&t, tslot, tbar, tq, 2, 0x20000);
+	test_virtio_up(&t, kslot, kbar, kq, 2, 0x10000);
+	test_virtio_up(&t, tslot, tbar, tq, 2, 0x20000);
 	/* What Linux's virtio_input reads. */
 	assert_int_equal(input_cfg(&t, kbar, 0x01, 0, u), strlen("phyllome virtio keyboard"));
 	assert_memory_equal(u, "phyllome virtio keyboard", 24);

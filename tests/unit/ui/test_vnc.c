@@ -365,23 +365,32 @@ static void test_keys(void **state)
 	display_free(&d);
 }
 
-/* GET path from the web server at addr; the whole answer into buf. */
-static size_t http_get(const char *addr, const char *path, char *buf, size_t len)
+/* A TCP connection to "HOST:PORT" (or the "HOST:PORT/" of a URL). */
+static int tcp_connect(const char *addr)
 {
-	char host[64], req[256];
+	char host[64];
 	const char *port;
 	struct addrinfo *ai;
-	size_t got = 0;
-	int fd, n;
+	int fd;
 
 	snprintf(host, sizeof(host), "%s", addr);
-	host[strcspn(host, "/")] = 0; /* "HOST:PORT/" of a URL */
+	host[strcspn(host, "/")] = 0;
 	port = strrchr(host, ':') + 1;
 	host[port - 1 - host] = 0;
 	assert_int_equal(getaddrinfo(host, port, NULL, &ai), 0);
 	fd = socket(ai->ai_family, SOCK_STREAM, 0);
 	assert_int_equal(connect(fd, ai->ai_addr, ai->ai_addrlen), 0);
 	freeaddrinfo(ai);
+	return fd;
+}
+
+/* GET path from the web server at addr; the whole answer into buf. */
+static size_t http_get(const char *addr, const char *path, char *buf, size_t len)
+{
+	char req[256];
+	size_t got = 0;
+	int fd = tcp_connect(addr), n;
+
 	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
 	assert_int_equal(write(fd, req, (size_t)n), n);
 	while (got < len - 1) {
@@ -505,9 +514,7 @@ static void test_bad_clients(void **state)
 	struct fake k = { .lock = PTHREAD_MUTEX_INITIALIZER, .w = 32, .h = 16, .bump = UINT32_MAX,
 			  .dirty_row = UINT32_MAX };
 	struct vnc *v;
-	char err[256], host[64], buf[64];
-	const char *port;
-	struct addrinfo *ai;
+	char err[256], buf[64];
 	rfbClient *c;
 
 	(void)state;
@@ -515,15 +522,10 @@ static void test_bad_clients(void **state)
 	display_init(&d);
 	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
 	assert_int_equal(vnc_at(&v, &d, NULL, "127.0.0.1:0", err), 0);
-	snprintf(host, sizeof(host), "%s", vnc_address(v));
-	port = strrchr(host, ':') + 1;
-	host[port - 1 - host] = 0;
-	assert_int_equal(getaddrinfo(host, port, NULL, &ai), 0);
 	for (int round = 0; round < 3; round++) {
-		int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		int fd = tcp_connect(vnc_address(v));
 		uint8_t junk[4096];
 
-		assert_int_equal(connect(fd, ai->ai_addr, ai->ai_addrlen), 0);
 		assert_int_equal(read(fd, buf, 12), 12); /* "RFB 003.008\n" */
 		if (round == 0) {
 			memset(junk, 0xa5, sizeof(junk));
@@ -546,7 +548,6 @@ static void test_bad_clients(void **state)
 			;
 		close(fd);
 	}
-	freeaddrinfo(ai);
 	c = connect_to(vnc_address(v), "raw");
 	wait_for_picture(c, &k);
 	client_free(c);
@@ -565,22 +566,14 @@ static void test_websocket(void **state)
 				  "Sec-WebSocket-Version: 13\r\nOrigin: http://localhost\r\n\r\n";
 	struct display d;
 	struct vnc *v;
-	char err[256], host[64], buf[1024];
-	const char *port;
-	struct addrinfo *ai;
+	char err[256], buf[1024] = "";
 	size_t got = 0;
 	int fd;
 
 	(void)state;
 	display_init(&d);
 	assert_int_equal(vnc_at(&v, &d, NULL, "127.0.0.1:0", err), 0);
-	snprintf(host, sizeof(host), "%s", vnc_address(v));
-	port = strrchr(host, ':') + 1;
-	host[port - 1 - host] = 0;
-	assert_int_equal(getaddrinfo(host, port, NULL, &ai), 0);
-	fd = socket(ai->ai_family, SOCK_STREAM, 0);
-	assert_int_equal(connect(fd, ai->ai_addr, ai->ai_addrlen), 0);
-	freeaddrinfo(ai);
+	fd = tcp_connect(vnc_address(v));
 	assert_int_equal(write(fd, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
 	while (got < sizeof(buf) - 1 && !strstr(buf, "\r\n\r\n")) {
 		ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
