@@ -26,7 +26,7 @@ LAYERS = {
     "dev": {"base", "snapshot", "dev"},
     "pci": {"base", "dev", "pci"},
     "hw": {"base", "snapshot", "dev", "hw"},
-    "virtio": {"base", "snapshot", "dev", "pci", "block", "net", "virtio"},
+    "virtio": {"base", "snapshot", "dev", "pci", "block", "net", "display", "virtio"},
     "display": {"base", "snapshot", "dev", "pci", "display"},
     "arch": {"base", "snapshot", "dev", "pci", "hw", "arch"},
     "ui": {"base", "dev", "ui"},

@@ -71,6 +71,11 @@ struct api_vmm_ops {
 	 * then text (NULL: none); -EINVAL for a key it does not know. */
 	int (*send_keys)(void *vmm, const char *const *keys, size_t n, const char *text,
 			 char *err, size_t errlen);
+	/* RUNNING, PAUSED: offer the guest a monitor of width x height (the
+	 * display device's resize). -ENODEV: no display; -ENOTSUP: the device
+	 * cannot; -EINVAL: a size it cannot offer. */
+	int (*resize_display)(void *vmm, uint32_t width, uint32_t height, char *err,
+			      size_t errlen);
 	int (*delete_vm)(void *vmm, char *err, size_t errlen);    /* any but NONE */
 	/* PAUSED; destination_url starts with "file://". */
 	int (*snapshot)(void *vmm, const char *destination_url, char *err, size_t errlen);

@@ -289,6 +289,39 @@ static int do_send_keys(struct call *c)
 	return ret;
 }
 
+/* Ours: vm.resize-display {"width": W, "height": H}, as a viewer's window. */
+struct resize_json {
+	unsigned int width, height;
+};
+
+static const struct js_field resize_fields[] = {
+	{ .name = "width", .kind = JS_F_UINT, .off = offsetof(struct resize_json, width),
+	  .min = 1, .max = 65535, .required = true },
+	{ .name = "height", .kind = JS_F_UINT, .off = offsetof(struct resize_json, height),
+	  .min = 1, .max = 65535, .required = true },
+};
+static const struct js_schema resize_schema = JS_SCHEMA("DisplaySize", resize_fields, NULL);
+
+static int do_resize_display(struct call *c)
+{
+	struct resize_json rz = { 0 };
+	char err[512] = "";
+	int ret;
+
+	if (!c->ops->resize_display)
+		return not_implemented(c);
+	ret = js_parse_body(c->req->body, c->req->body_len, &resize_schema, &rz, NULL, err,
+			    sizeof(err));
+	if (ret < 0)
+		return api_error_response(c->resp, ret == -ENOMEM ? 500 : 400, "%s: %s", c->name,
+					  err);
+	ret = c->ops->resize_display(c->vmm, rz.width, rz.height, err, sizeof(err));
+	if (ret == -ENODEV || ret == -ENOTSUP)
+		return api_error_response(c->resp, ret == -ENODEV ? 404 : 409, "%s: %s", c->name,
+					  err[0] ? err : strerror(-ret));
+	return ret < 0 ? op_failed(c, ret, err) : no_content(c);
+}
+
 static int do_delete(struct call *c)
 {
 	if (c->ops->state(c->vmm) == API_VM_NONE)
@@ -427,6 +460,8 @@ static const struct endpoint endpoints[] = {
 	{ "vm.screenshot", HTTP_GET, false, BOOTED(405), "Running or Paused", do_screenshot },
 	{ "vm.send-keys", HTTP_PUT, true, { [N] = 404, [C] = 405, [P] = 405, [S] = 405 },
 	  "Running", do_send_keys },
+	{ "vm.resize-display", HTTP_PUT, true, BOOTED(405), "Running or Paused",
+	  do_resize_display },
 	{ "vm.delete", HTTP_PUT, false, ANY, NULL, do_delete },
 	{ "vm.snapshot", HTTP_PUT, true, { [N] = 404, [C] = 405, [R] = 405, [S] = 405 },
 	  "Paused (vm.pause first)", do_snapshot },

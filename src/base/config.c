@@ -195,6 +195,7 @@ int config_pair_consoles(struct vm_config *cfg, bool serial_given, char *err, si
 static const char *const display_device_names[] = {
 	[DISPLAY_DEVICE_NONE] = "none",
 	[DISPLAY_DEVICE_BOCHS] = "bochs",
+	[DISPLAY_DEVICE_VIRTIO_GPU] = "virtio-gpu",
 };
 
 int display_device_parse(const char *name, enum display_device *out, char *why, size_t whylen)
@@ -205,7 +206,7 @@ int display_device_parse(const char *name, enum display_device *out, char *why, 
 			return 0;
 		}
 	}
-	errbuf_set(why, whylen, "device must be bochs or none, not '%s'", name);
+	errbuf_set(why, whylen, "device must be bochs, virtio-gpu or none, not '%s'", name);
 	return -EINVAL;
 }
 
@@ -257,7 +258,10 @@ int config_check_display(const struct display_config *d, char *err, size_t errle
 			return BAD("resolution %ux%u: at 60 Hz its pixel clock is past the "
 				   "655 MHz an EDID can describe", w, h);
 	}
-	if (2ull * w * h * 4 > (uint64_t)vram << 20)
+	if (d->vram_mib && d->device != DISPLAY_DEVICE_BOCHS)
+		return BAD("vram is bochs-display's (device=bochs); %s keeps its images in "
+			   "host memory", display_device_name(d->device));
+	if (d->device == DISPLAY_DEVICE_BOCHS && 2ull * w * h * 4 > (uint64_t)vram << 20)
 		return BAD("resolution %ux%u needs %llu MiB of vram (two frames of 32 bits), "
 			   "vram is %u MiB", w, h,
 			   (unsigned long long)((2ull * w * h * 4 + (1 << 20) - 1) >> 20), vram);
@@ -269,7 +273,7 @@ int config_check_display(const struct display_config *d, char *err, size_t errle
 	if (!d->vnc)
 		return 0;
 	if (d->device == DISPLAY_DEVICE_NONE)
-		return BAD("vnc needs a display device (device=bochs)");
+		return BAD("vnc needs a display device (device=bochs or virtio-gpu)");
 	if (!strncmp(d->vnc, "unix:", 5)) {
 		if (!d->vnc[5] || strlen(d->vnc + 5) > VSOCK_SOCKET_MAX)
 			return BAD("vnc=unix:PATH needs a path of 1 to %d bytes", VSOCK_SOCKET_MAX);

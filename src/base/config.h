@@ -77,6 +77,7 @@ struct api_config {
 enum display_device {
 	DISPLAY_DEVICE_NONE, /* headless (the default) */
 	DISPLAY_DEVICE_BOCHS, /* bochs-display: a linear framebuffer (src/display/bochs.c) */
+	DISPLAY_DEVICE_VIRTIO_GPU, /* virtio-gpu 2D (src/virtio/gpu.c): follows the viewer */
 };
 
 struct display_config {
@@ -116,14 +117,14 @@ static inline uint32_t display_vram_mib(const struct display_config *d)
 /* "WxH" into d->width/height; -EINVAL with why. */
 int display_resolution_parse(const char *s, struct display_config *d, char *why, size_t whylen);
 
-/* "none", "bochs" <-> the enum; -EINVAL (with why) for another name. */
+/* "none", "bochs", "virtio-gpu" <-> the enum; -EINVAL (with why) for another name. */
 int display_device_parse(const char *name, enum display_device *out, char *why, size_t whylen);
 const char *display_device_name(enum display_device d);
 /* The display's rules, for both front ends: a VNC server needs a display
  * device, and its address must be HOST:PORT or unix:PATH; the preferred
- * mode is 640x480 to 4095x4095, fits the framebuffer memory twice over
- * (what a driver needs to flip pages), and that is 16 to 256 MiB, a
- * power of two. */
+ * mode is 640x480 to 4095x4095 and, on bochs-display, fits the
+ * framebuffer memory twice over (what a driver needs to flip pages),
+ * which is 16 to 256 MiB, a power of two (vram= is bochs-display's). */
 int config_check_display(const struct display_config *d, char *err, size_t errlen);
 
 struct vm_config {

@@ -104,6 +104,17 @@ int display_update(struct display *d, struct display_frame *f, uint8_t *rows)
 	return ret;
 }
 
+int display_resize(struct display *d, uint32_t width, uint32_t height)
+{
+	int ret = -ENODEV;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->ops)
+		ret = d->ops->resize ? d->ops->resize(d->opaque, width, height) : -ENOTSUP;
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
 /* 5 or 6 bits of colour to 8, so full scale stays full scale. */
 static uint32_t widen(uint32_t v, unsigned int bits)
 {

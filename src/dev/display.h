@@ -43,6 +43,13 @@ struct display_source_ops {
 	 * the front ends share one refresher (src/ui/).
 	 */
 	int (*update)(void *opaque, struct display_frame *f, uint8_t *rows);
+	/*
+	 * Optional: the viewer wants width x height (its window's size); the
+	 * device tells the guest, whose driver may follow (or not: it is the
+	 * guest's choice). -EINVAL for a size the device cannot offer.
+	 * NULL: the device cannot change the monitor it shows (-ENOTSUP).
+	 */
+	int (*resize)(void *opaque, uint32_t width, uint32_t height);
 };
 
 struct display {
@@ -61,6 +68,8 @@ int display_read_frame(struct display *d, struct display_frame *f);
 void display_frame_free(struct display_frame *f);
 /* -ENODEV with no source; else as display_source_ops.update. */
 int display_update(struct display *d, struct display_frame *f, uint8_t *rows);
+/* -ENODEV with no source, -ENOTSUP when it cannot; else its answer. */
+int display_resize(struct display *d, uint32_t width, uint32_t height);
 /* Make f width x height (contents undefined); -ENOMEM leaves it as it was. */
 int display_frame_resize(struct display_frame *f, uint32_t width, uint32_t height);
 

@@ -44,6 +44,7 @@ static const char usage[] =
 	"  reboot                reboot the VM\n"
 	"  power-button          press the ACPI power button\n"
 	"  screenshot FILE       what the screen shows, as a PNG file ('-': stdout)\n"
+	"  resize-display WxH    offer the guest a monitor of that size (virtio-gpu)\n"
 	"  send-keys COMBO...    press keys: ctrl-alt-delete, enter, shift-f10, kp_7, ...\n"
 	"  type TEXT             type TEXT as a US keyboard would\n"
 	"  delete                forget the VM (stopping it first)\n"
@@ -343,6 +344,24 @@ static char *keys_body(bool text, int argc, char **argv, FILE *err)
 	return body;
 }
 
+/* The JSON body of resize-display WxH. */
+static char *size_body(int argc, char **argv, FILE *err)
+{
+	unsigned int w, h;
+	char *body = NULL, tail;
+
+	if (argc != 1 || sscanf(argv[0], "%ux%u%c", &w, &h, &tail) != 2 || !w || !h ||
+	    w > 65535 || h > 65535) {
+		fprintf(err, "phyllo-remote: usage: resize-display WIDTHxHEIGHT (e.g. 1280x800)\n");
+		return NULL;
+	}
+	if (asprintf(&body, "{\"width\":%u,\"height\":%u}", w, h) < 0) {
+		fprintf(err, "phyllo-remote: out of memory\n");
+		return NULL;
+	}
+	return body;
+}
+
 /* Write a success body (the screenshot's PNG) to path, '-' for out. */
 static int save_body(const struct reply *r, const char *path, FILE *out, FILE *err)
 {
@@ -381,6 +400,7 @@ static const struct command commands[] = {
 	{ "restore", "vm.restore", true, -1 }, { "shutdown-vmm", "vmm.shutdown", true, 0 },
 	{ "screenshot", "vm.screenshot", false, 1 }, { "send-keys", "vm.send-keys", true, -1 },
 	{ "type", "vm.send-keys", true, -1 },
+	{ "resize-display", "vm.resize-display", true, -1 },
 };
 
 static int run(const char *socket_path, const struct command *cmd, int argc, char **argv,
@@ -402,6 +422,11 @@ static int run(const char *socket_path, const struct command *cmd, int argc, cha
 			return 1;
 	} else if (!strcmp(cmd->name, "send-keys") || !strcmp(cmd->name, "type")) {
 		body = keys_body(!strcmp(cmd->name, "type"), argc, argv, err);
+		if (!body)
+			return 1;
+		body_len = strlen(body);
+	} else if (!strcmp(cmd->name, "resize-display")) {
+		body = size_body(argc, argv, err);
 		if (!body)
 			return 1;
 		body_len = strlen(body);

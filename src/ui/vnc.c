@@ -2,7 +2,8 @@
 /*
  * The VNC server (vnc.h), on libvncserver: it speaks RFB 3.3 to 3.8 with
  * the usual encodings (raw, copyrect, RRE, hextile, zlib, tight, ZRLE),
- * the desktop-size pseudo-encoding for mode changes, and detects a
+ * the desktop-size pseudo-encodings for mode changes (and, extended, for
+ * a viewer's request to resize: display_resize), and detects a
  * WebSocket handshake on the same port, which is how noVNC connects, and
  * serves our noVNC page (web/) with its small web server (--display web=). What
  * we write is the glue: our own listening socket (TCP through
@@ -224,6 +225,32 @@ static void before_update(rfbClientPtr cl)
 	cl->turboQualityLevel = -1;
 }
 
+/*
+ * A viewer asks for another size (ExtendedDesktopSize's SetDesktopSize:
+ * noVNC's "remote resizing", a window resized): the display device offers
+ * it to the guest, and the new size reaches the viewers when the guest
+ * changes its mode (refresh: rfbNewFramebuffer). Only the whole size
+ * counts; one screen is all we have.
+ */
+static int set_desktop_size(int width, int height, int nscreens,
+			    struct rfbExtDesktopScreen *screens, rfbClientPtr cl)
+{
+	struct vnc *v = cl->screen->screenData;
+	int ret;
+
+	(void)nscreens;
+	(void)screens;
+	if (width <= 0 || height <= 0)
+		return rfbExtDesktopSize_InvalidScreenLayout;
+	ret = display_resize(v->display, (uint32_t)width, (uint32_t)height);
+	if (ret < 0)
+		pr_info("vnc: a client asked for %dx%d: %s", width, height,
+			ret == -ENOTSUP ? "this display device cannot change size" : strerror(-ret));
+	return ret == 0 ? rfbExtDesktopSize_Success :
+	       ret == -EINVAL ? rfbExtDesktopSize_InvalidScreenLayout :
+				rfbExtDesktopSize_ResizeProhibited;
+}
+
 static enum rfbNewClientAction new_client(rfbClientPtr cl)
 {
 	pr_info("vnc: client %s connected", cl->host ? cl->host : "?");
@@ -366,6 +393,7 @@ int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, cha
 	v->screen->ptrAddEvent = pointer_event;
 	v->screen->setXCutText = cut_text;
 	v->screen->displayHook = before_update;
+	v->screen->setDesktopSizeHook = set_desktop_size;
 	v->screen->screenData = v;
 	v->screen->port = 0;            /* we listen ourselves: */
 	v->screen->ipv6port = 0;

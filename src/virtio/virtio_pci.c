@@ -145,6 +145,14 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp)
 		msix_notify(&vp->msix, vp->config_msix_vector);
 }
 
+void virtio_pci_config_changed(struct virtio_pci *vp)
+{
+	vp->config_generation++;
+	vp->isr |= 2;
+	if (vp->config_msix_vector != MSIX_NO_VECTOR)
+		msix_notify(&vp->msix, vp->config_msix_vector);
+}
+
 bool virtio_pci_queue_ready(struct virtio_pci *vp, uint16_t queue)
 {
 	return queue < vp->ops->nr_queues && vp->queues[queue].enabled &&

@@ -33,6 +33,7 @@ struct dev_ctx;
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_GPU 16
 #define VIRTIO_ID_VSOCK 19
 
 struct virtio_pci;
@@ -102,6 +103,9 @@ void virtio_pci_queue_done(struct virtio_pci *vp, uint16_t queue);
 void virtio_pci_queue_kick_later(struct virtio_pci *vp, uint16_t queue);
 /* The device found the driver's data unusable: DEVICE_NEEDS_RESET. */
 void virtio_pci_set_needs_reset(struct virtio_pci *vp);
+/* With vp->lock held: the device's config space changed (a config
+ * change interrupt, and a new config_generation). */
+void virtio_pci_config_changed(struct virtio_pci *vp);
 /* Whether the driver negotiated feature bit. */
 bool virtio_pci_has_feature(struct virtio_pci *vp, unsigned int bit);
 /* With vp->lock held: may the device use this queue now? */

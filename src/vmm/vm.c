@@ -34,7 +34,7 @@
 extern const struct dev_ops serial_device, cmos_device, i8042_device, pci_host_device,
 	mbrd_device, acpi_pm_device, debug_port_device, ged_device, virtio_rng_device,
 	virtio_blk_device, virtio_console_device, virtio_net_device, virtio_vsock_device,
-	bochs_display_device, virtio_input_device;
+	bochs_display_device, virtio_gpu_device, virtio_input_device;
 
 /*
  * The board: every kind of device, in creation order, which is also the
@@ -47,6 +47,7 @@ static const struct dev_ops *const board[] = {
 	&acpi_pm_device, &debug_port_device, &ged_device, &virtio_console_device,
 	&virtio_blk_device, &virtio_rng_device, &virtio_net_device, &virtio_vsock_device,
 	&bochs_display_device,
+	&virtio_gpu_device,
 	&virtio_input_device,
 };
 

@@ -316,6 +316,27 @@ int vmm_send_keys(struct vmm *vmm, const char *const *keys, size_t n, const char
 	return ret == -E2BIG ? -EINVAL : ret;
 }
 
+int vmm_resize_display(struct vmm *vmm, uint32_t width, uint32_t height, char *err,
+		       size_t errlen)
+{
+	int ret = vmm->state == VMM_PAUSED ? 0 : need_state(vmm, VMM_RUNNING, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	ret = display_resize(&vmm->display, width, height);
+	if (ret == -ENODEV)
+		snprintf(err, errlen, "the VM has no display (boot it with --display)");
+	else if (ret == -ENOTSUP)
+		snprintf(err, errlen, "its display device cannot change size (virtio-gpu can: "
+			 "--display device=virtio-gpu)");
+	else if (ret == -EINVAL)
+		snprintf(err, errlen, "%ux%u is not a size the display can offer (320x200 to "
+			 "4095x4095, a 60 Hz pixel clock an EDID can say)", width, height);
+	else if (ret < 0)
+		snprintf(err, errlen, "cannot resize the display: %s", strerror(-ret));
+	return ret;
+}
+
 int vmm_screenshot(struct vmm *vmm, unsigned char **png, size_t *len, char *err, size_t errlen)
 {
 	struct display_frame f;
@@ -325,7 +346,7 @@ int vmm_screenshot(struct vmm *vmm, unsigned char **png, size_t *len, char *err,
 		return ret;
 	ret = display_read_frame(&vmm->display, &f);
 	if (ret == -ENODEV) {
-		snprintf(err, errlen, "the VM has no display (boot it with --display device=bochs)");
+		snprintf(err, errlen, "the VM has no display (boot it with --display)");
 	} else if (ret == -ENODATA) {
 		snprintf(err, errlen, "the display shows nothing yet (the guest has set no mode)");
 	} else if (ret < 0) {

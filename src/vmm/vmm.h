@@ -66,6 +66,8 @@ int vmm_shutdown_vm(struct vmm *vmm, char *err, size_t errlen);
 int vmm_reboot(struct vmm *vmm, char *err, size_t errlen);
 /* What the screen shows, as a PNG (the API's vm.screenshot). */
 int vmm_screenshot(struct vmm *vmm, unsigned char **png, size_t *len, char *err, size_t errlen);
+int vmm_resize_display(struct vmm *vmm, uint32_t width, uint32_t height, char *err,
+		       size_t errlen);
 /* Type key combinations, then text, on the guest's keyboard (vm.send-keys). */
 int vmm_send_keys(struct vmm *vmm, const char *const *keys, size_t n, const char *text,
 		  char *err, size_t errlen);

@@ -77,6 +77,12 @@ static int api_send_keys(void *opaque, const char *const *keys, size_t n, const 
 	return vmm_send_keys(opaque, keys, n, text, err, errlen);
 }
 
+static int api_resize_display(void *opaque, uint32_t width, uint32_t height, char *err,
+			      size_t errlen)
+{
+	return vmm_resize_display(opaque, width, height, err, errlen);
+}
+
 static int api_screenshot(void *opaque, unsigned char **png, size_t *len, char *err,
 			  size_t errlen)
 {
@@ -123,6 +129,7 @@ static const struct api_vmm_ops vmm_api_ops = {
 	.power_button = api_power_button,
 	.screenshot = api_screenshot,
 	.send_keys = api_send_keys,
+	.resize_display = api_resize_display,
 	.delete_vm = api_delete,
 	.snapshot = api_snapshot,
 	.restore = api_restore,

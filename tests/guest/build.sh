@@ -47,9 +47,10 @@ GUEST_MODULES=(
 	vmw_vsock_virtio_transport crc32c_generic ext4
 	button evdev
 )
-# Loaded only by phyllo.mode=draw (the display tests): the DRM stack is
+# Loaded only by phyllo.mode=draw (the display tests: bochs-display and
+# virtio-gpu): the DRM stack is
 # some 2 MB, and other tests have no display.
-DISPLAY_MODULES=(bochs)
+DISPLAY_MODULES=(bochs virtio_gpu)
 # Loaded by phyllo.mode=draw once the PS/2 keyboard has been tried.
 INPUT_MODULES=(virtio_input)
 

@@ -13,7 +13,10 @@
  * headers (libdrm-dev's copy), no libdrm: the guest has no libc.
  *
  * Prints "PHYLLO DRAW <w>x<h> <driver>" and "PHYLLO DRAW-DONE", then keeps
- * the device open (closing it gives the screen back to fbcon).
+ * the device open (closing it gives the screen back to fbcon). When the
+ * monitor changes (a DRM hotplug uevent: virtio-gpu's display event, a
+ * viewer that asked for another size), it sets the connector's new
+ * preferred mode and draws the pattern again, saying so the same way.
  */
 #include <drm.h>
 #include <drm_mode.h>
@@ -25,6 +28,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 #include <unistd.h>
 
 static int xioctl(int fd, unsigned long req, void *arg, const char *what)
@@ -85,37 +90,22 @@ static int pick_output(int fd, uint32_t *conn_id, uint32_t *crtc_id, struct drm_
 	return fprintf(stderr, "phyllo-draw: no connected output\n"), -1;
 }
 
-int main(void)
+/* One mode on the output: a new dumb buffer with the pattern, on the CRTC. */
+static int draw(int fd, uint32_t conn_id, uint32_t crtc_id, const struct drm_mode_modeinfo *mode,
+		const char *driver)
 {
-	char driver[32] = "";
-	struct drm_version ver = { .name = driver, .name_len = sizeof(driver) - 1 };
-	struct drm_mode_modeinfo mode;
 	struct drm_mode_create_dumb dumb = { 0 };
 	struct drm_mode_fb_cmd fb = { 0 };
 	struct drm_mode_map_dumb map = { 0 };
 	struct drm_mode_crtc crtc = { 0 };
 	struct drm_mode_fb_dirty_cmd dirty = { 0 };
-	uint32_t conn_id, crtc_id;
 	uint8_t *px;
-	int fd = -1;
 
-	for (int i = 0; i < 100 && fd < 0; i++) {
-		fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			usleep(100000);
-	}
-	if (fd < 0) {
-		perror("phyllo-draw: /dev/dri/card0");
-		return 1;
-	}
-	xioctl(fd, DRM_IOCTL_VERSION, &ver, "VERSION");
-	if (pick_output(fd, &conn_id, &crtc_id, &mode))
-		return 1;
-	dumb.width = mode.hdisplay;
-	dumb.height = mode.vdisplay;
+	dumb.width = mode->hdisplay;
+	dumb.height = mode->vdisplay;
 	dumb.bpp = 32;
 	if (xioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &dumb, "CREATE_DUMB"))
-		return 1;
+		return -1;
 	fb.width = dumb.width;
 	fb.height = dumb.height;
 	fb.pitch = dumb.pitch;
@@ -123,22 +113,22 @@ int main(void)
 	fb.depth = 24;
 	fb.handle = dumb.handle;
 	if (xioctl(fd, DRM_IOCTL_MODE_ADDFB, &fb, "ADDFB"))
-		return 1;
+		return -1;
 	crtc.crtc_id = crtc_id;
 	crtc.fb_id = fb.fb_id;
 	crtc.set_connectors_ptr = (uintptr_t)&conn_id;
 	crtc.count_connectors = 1;
-	crtc.mode = mode;
+	crtc.mode = *mode;
 	crtc.mode_valid = 1;
 	if (xioctl(fd, DRM_IOCTL_MODE_SETCRTC, &crtc, "SETCRTC"))
-		return 1;
+		return -1;
 	map.handle = dumb.handle;
 	if (xioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map, "MAP_DUMB"))
-		return 1;
+		return -1;
 	px = mmap(NULL, dumb.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)map.offset);
 	if (px == MAP_FAILED) {
 		perror("phyllo-draw: mmap");
-		return 1;
+		return -1;
 	}
 	for (uint32_t y = 0; y < dumb.height; y++) {
 		uint32_t *row = (uint32_t *)(px + (size_t)y * dumb.pitch);
@@ -154,6 +144,73 @@ int main(void)
 	printf("PHYLLO DRAW %ux%u %s\n", dumb.width, dumb.height, driver);
 	printf("PHYLLO DRAW-DONE\n");
 	fflush(stdout);
-	for (;;)
-		pause();
+	return 0; /* the old buffer stays allocated: a test program's few MB */
+}
+
+/* The kernel's uevents (no udev here): a DRM hotplug says the monitor changed. */
+static int uevents(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	int s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+
+	if (s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(s);
+		s = -1;
+	}
+	if (s < 0)
+		perror("phyllo-draw: uevent socket");
+	return s;
+}
+
+static int is_hotplug(const char *msg, ssize_t n)
+{
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(msg + i) + 1)
+		if (!strcmp(msg + i, "HOTPLUG=1"))
+			return 1;
+	return 0;
+}
+
+int main(void)
+{
+	char driver[32] = "";
+	struct drm_version ver = { .name = driver, .name_len = sizeof(driver) - 1 };
+	struct drm_mode_modeinfo mode, now;
+	uint32_t conn_id, crtc_id;
+	int fd = -1, ue;
+
+	for (int i = 0; i < 100 && fd < 0; i++) {
+		fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			usleep(100000);
+	}
+	if (fd < 0) {
+		perror("phyllo-draw: /dev/dri/card0");
+		return 1;
+	}
+	xioctl(fd, DRM_IOCTL_VERSION, &ver, "VERSION");
+	ue = uevents();
+	if (pick_output(fd, &conn_id, &crtc_id, &mode) || draw(fd, conn_id, crtc_id, &mode, driver))
+		return 1;
+	/*
+	 * As a desktop does: when the monitor changes (a virtio-gpu viewer
+	 * asked for another size: a hotplug event), take its new preferred
+	 * mode and draw the pattern again at that size.
+	 */
+	for (;;) {
+		char msg[4096];
+		ssize_t n = ue >= 0 ? recv(ue, msg, sizeof(msg) - 1, 0) : -1;
+
+		if (n < 0) {
+			if (ue < 0 || errno != EINTR)
+				pause();
+			continue;
+		}
+		msg[n] = 0;
+		if (!is_hotplug(msg, n) || pick_output(fd, &conn_id, &crtc_id, &now))
+			continue;
+		if (now.hdisplay == mode.hdisplay && now.vdisplay == mode.vdisplay)
+			continue;
+		mode = now;
+		draw(fd, conn_id, crtc_id, &mode, driver);
+	}
 }
