@@ -41,7 +41,7 @@ run_meson "$build/sanitize" "ASan+UBSan"
 # its committed seeds (tests/unit/*/NAME_corpus or NAME_seeds) plus what
 # earlier runs found (build/fuzz-corpus/NAME, listed first so new inputs go
 # there and the committed seeds stay as they are).
-declare -A max_len=([fuzz_blk]=4096 [fuzz_qcow2]=65536 [fuzz_virtq]=8192 [fuzz_net]=4096 [fuzz_snapfile]=16384)
+declare -A max_len=([fuzz_gpu]=8192 [fuzz_blk]=4096 [fuzz_qcow2]=65536 [fuzz_virtq]=8192 [fuzz_net]=4096 [fuzz_snapfile]=16384)
 echo "== fuzzers (${FUZZ_SECONDS:-20} s each)"
 nfuzz=0
 for f in "$build"/fuzz/tests/unit/*/fuzz_*; do

@@ -14,8 +14,9 @@
  * rfbProcessEvents (accepting clients, reading their messages, sending
  * the updates they asked for), then, if anyone is connected, asks the
  * display for what changed (display_update: KVM's dirty log, so a still
- * screen costs one ioctl) and marks those rows. With nobody connected it
- * only waits; the dirty log keeps what changed meanwhile. libvncserver
+ * screen costs one ioctl; ui/screen.c shares it with the other front
+ * ends) and marks those rows. With nobody connected it only waits; the
+ * dirty log keeps what changed meanwhile. libvncserver
  * writes to a client with a bounded wait (rfbMaxClientWait), so a stuck
  * client delays only this thread, never a vCPU or the event loop.
  *
@@ -52,6 +53,8 @@
 
 struct vnc {
 	struct display *display;
+	struct ui_screen own_ui, *ui; /* screen.h: what changed */
+	struct ui_view view;
 	struct input *input; /* NULL: clients' keys go nowhere */
 	struct sendkeys *typist;
 	char web_url[200];
@@ -105,7 +108,7 @@ static void copy_rows(struct vnc *v, uint32_t y, uint32_t end)
 
 static void refresh(struct vnc *v)
 {
-	int n = display_update(v->display, &v->frame, v->rows);
+	int n = ui_view_update(&v->view, &v->frame, v->rows);
 
 	if (n <= 0)
 		return; /* nothing new, or nothing shown: keep the last picture */
@@ -343,6 +346,9 @@ static int start_web(struct vnc *v, const struct vnc_opts *o, char *err, size_t 
 /* What vnc_start() made besides the server: the Unix socket's file too. */
 static void vnc_free(struct vnc *v)
 {
+	ui_view_remove(&v->view);
+	if (v->ui == &v->own_ui)
+		ui_screen_free(&v->own_ui);
 	if (v->unix_path)
 		unlink(v->unix_path);
 	free(v->unix_path);
@@ -362,6 +368,16 @@ int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, cha
 	if (!v)
 		return -ENOMEM;
 	v->display = d;
+	v->ui = o->screen;
+	if (!v->ui) {
+		ui_screen_init(&v->own_ui, d);
+		v->ui = &v->own_ui;
+	}
+	if (ui_view_add(v->ui, &v->view) < 0) {
+		errbuf_set(err, errlen, "VNC: the screen has %d viewers already", UI_MAX_VIEWS);
+		ret = -ENOSPC;
+		goto fail;
+	}
 	v->input = o->input;
 	v->typist = o->typist;
 	rfbLog = vnc_log;

@@ -12,6 +12,7 @@
 
 #include "dev/display.h"
 #include "dev/input.h"
+#include "ui/screen.h"
 
 struct vnc;
 
@@ -23,6 +24,8 @@ struct vnc_opts {
 	const char *web_dir;   /* the page's files (scripts/build-web.sh), with web */
 	struct input *input;   /* where viewers' keys and pointer go; NULL: nowhere */
 	struct sendkeys *typist; /* types viewers' clipboard text; NULL: not */
+	struct ui_screen *screen; /* the refresher shared with other front ends
+				   * (on d); NULL: the server has its own */
 };
 
 /*

@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 	vmm.host.loop = loop_new();
 	vmm.host.cmos_ram = vmm.cmos_ram;
 	display_init(&vmm.display);
+	ui_screen_init(&vmm.screen, &vmm.display);
 	vmm.host.display = &vmm.display;
 	input_init(&vmm.input);
 	vmm.host.input = &vmm.input;
@@ -139,6 +140,7 @@ out_loop:
 		close(vmm.signal_fd);
 	}
 	loop_free(vmm.host.loop);
+	ui_screen_free(&vmm.screen);
 	display_free(&vmm.display);
 	input_free(&vmm.input);
 out_cfg:

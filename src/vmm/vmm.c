@@ -112,6 +112,7 @@ int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 			.web_dir = vmm->cfg->display.web ? vmm_web_dir(web_dir, sizeof(web_dir)) : NULL,
 			.input = &vmm->input,
 			.typist = vmm_typist(vmm),
+			.screen = &vmm->screen,
 		};
 
 		if (vnc_start(&vmm->vnc, &vmm->display, &o, why, sizeof(why)) < 0) {

@@ -22,6 +22,7 @@
 #include "base/config.h"
 #include "dev/display.h"
 #include "dev/input.h"
+#include "ui/screen.h"
 #include "vmm/vm.h"
 
 enum vmm_state {
@@ -44,6 +45,7 @@ struct vmm {
 	struct chardev serial, console;
 	uint8_t cmos_ram[128];
 	struct display display;   /* the screen, whatever boot draws on it */
+	struct ui_screen screen;  /* its front ends' shared refresher */
 	struct input input;       /* keys for whatever keyboard the guest has */
 	struct vnc *vnc;          /* its VNC server (--display vnc=), NULL: none */
 	struct sendkeys *typist;  /* vm.send-keys, made on first use */

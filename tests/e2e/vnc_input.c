@@ -8,6 +8,10 @@
  *                      for what a US keyboard shifts, then Enter
  *   click X Y          move to (X, Y) on the framebuffer, left button down, up
  *   wheel up|down X Y  one wheel click at (X, Y)
+ *   resize W H         ask for a W x H desktop (ExtendedDesktopSize's
+ *                      SetDesktopSize, as a viewer whose window changed),
+ *                      then wait up to 120 s for the server's framebuffer
+ *                      to become that size (the guest changed its mode)
  *
  * Exit 0 when all was sent.
  */
@@ -54,6 +58,46 @@ static int pointer(rfbClient *c, int x, int y, int mask)
 	return ok;
 }
 
+/* Read the server's messages for up to ms milliseconds or until done(c). */
+static int pump(rfbClient *c, int ms, int (*done)(rfbClient *c, int w, int h), int w, int h)
+{
+	for (int waited = 0; waited < ms && !done(c, w, h); waited += 100) {
+		int n = WaitForMessage(c, 100000);
+
+		if (n < 0 || (n > 0 && !HandleRFBServerMessage(c)))
+			return 0;
+	}
+	return done(c, w, h);
+}
+
+static int has_screen(rfbClient *c, int w, int h)
+{
+	(void)w;
+	(void)h;
+	return c->screen.width != 0; /* the server's ExtendedDesktopSize came */
+}
+
+static int has_size(rfbClient *c, int w, int h)
+{
+	return c->width == w && c->height == h;
+}
+
+static int resize(rfbClient *c, int w, int h)
+{
+	if (!pump(c, 10000, has_screen, 0, 0)) {
+		fprintf(stderr, "vnc-input: the server sent no ExtendedDesktopSize\n");
+		return 0;
+	}
+	if (!SendExtDesktopSize(c, (uint16_t)w, (uint16_t)h))
+		return 0;
+	if (!pump(c, 120000, has_size, w, h)) {
+		fprintf(stderr, "vnc-input: the desktop is %dx%d, not %dx%d\n", c->width, c->height,
+			w, h);
+		return 0;
+	}
+	return 1;
+}
+
 static void quiet(const char *fmt, ...)
 {
 	(void)fmt;
@@ -66,9 +110,10 @@ int main(int argc, char **argv)
 
 	if (argc < 5 || (!strcmp(argv[3], "type") ? argc != 5 :
 			 !strcmp(argv[3], "click") ? argc != 6 :
-			 !strcmp(argv[3], "wheel") ? argc != 7 : 1)) {
+			 !strcmp(argv[3], "wheel") ? argc != 7 :
+			 !strcmp(argv[3], "resize") ? argc != 6 : 1)) {
 		fprintf(stderr, "usage: vnc-input HOST PORT type TEXT | click X Y | "
-				"wheel up|down X Y\n");
+				"wheel up|down X Y | resize W H\n");
 		return 2;
 	}
 	rfbClientLog = quiet; /* errors (rfbClientErr) still go to stderr */
@@ -88,6 +133,8 @@ int main(int argc, char **argv)
 		int x = atoi(argv[4]), y = atoi(argv[5]);
 
 		ok = pointer(c, x, y, 0) && pointer(c, x, y, 1) && pointer(c, x, y, 0);
+	} else if (!strcmp(argv[3], "resize")) {
+		ok = resize(c, atoi(argv[4]), atoi(argv[5]));
 	} else {
 		int x = atoi(argv[5]), y = atoi(argv[6]), b = strcmp(argv[4], "up") ? 16 : 8;
 
