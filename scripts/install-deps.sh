@@ -24,7 +24,9 @@ PKGS=(
 	# the REST API's JSON (VmConfig and friends)
 	libjansson-dev
 	# screenshots (PNG), the VNC server, the EDID check (edid-decode)
-	libpng-dev libvncserver-dev edid-decode
+	libpng-dev libvncserver-dev edid-decode python3-pil
+	# the local window (--display sdl=on) and its test in a virtual X server
+	libsdl2-dev xvfb xdotool
 	# the web page's browser test (tests/ui/: Debian's Chromium, driven by npm's playwright-core)
 	chromium
 	# benchmarks (bench/blk runs the host's fio inside its guest)

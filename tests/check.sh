@@ -70,13 +70,16 @@ if [ "$nfuzz" -eq 0 ]; then
 	failed=$((failed + 1))
 fi
 
-# The web page in a real browser: on the host, no VM needed (tests/browser/).
-echo "== browser tests"
-if PHYLLO_BUILD="$build" "$top/tests/browser/run"; then
-	passed=$((passed + 1))
-else
-	failed=$((failed + 1))
-fi
+# The web page in a real browser and the window in a real X server: on
+# the host, no VM needed (tests/browser/).
+echo "== browser and window tests"
+for t in run sdl-window; do
+	if PHYLLO_BUILD="$build" "$top/tests/browser/$t"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
 
 echo "== end-to-end tests"
 e2e_log=$(mktemp)

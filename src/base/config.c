@@ -270,6 +270,8 @@ int config_check_display(const struct display_config *d, char *err, size_t errle
 	if (d->web && sock_split_hostport(d->web, host, sizeof(host), port, sizeof(port), why,
 					  sizeof(why)) < 0)
 		return BAD("web: %s (give HOST:PORT or :PORT)", why);
+	if (d->sdl && d->device == DISPLAY_DEVICE_NONE)
+		return BAD("sdl needs a display device (device=bochs or virtio-gpu)");
 	if (!d->vnc)
 		return 0;
 	if (d->device == DISPLAY_DEVICE_NONE)

@@ -88,6 +88,8 @@ struct display_config {
 	/* Where the web page (noVNC) is served, "HOST:PORT"; NULL: not. It
 	 * connects to the VNC server's port, which must then be TCP. */
 	char *web;
+	/* A window on the user's desktop (src/ui/sdl.c). */
+	bool sdl;
 	/* The monitor's preferred mode (its EDID); 0: 1024x768. */
 	uint32_t width, height;
 	/* Framebuffer memory in MiB (a power of two); 0: 16. */

@@ -42,6 +42,17 @@ struct input_keyboard_ops {
 #define INPUT_BTN_EXTRA 0x10
 #define INPUT_ABS_MAX 32767
 
+/* A position on a side of n pixels (0..n-1, clamped) as 0..INPUT_ABS_MAX:
+ * what front ends give input_pointer. */
+static inline uint32_t input_scale_abs(int pos, int n)
+{
+	if (n <= 1 || pos <= 0)
+		return 0;
+	if (pos >= n - 1)
+		return INPUT_ABS_MAX;
+	return (uint32_t)((uint64_t)pos * INPUT_ABS_MAX / (uint64_t)(n - 1));
+}
+
 struct input_pointer_ops {
 	/* Where the pointer is (0..INPUT_ABS_MAX on both axes, across the
 	 * screen), which buttons are down, and wheel clicks (up and right

@@ -115,6 +115,61 @@ unsigned int keymap_from_keysym(uint32_t sym)
 	return 0;
 }
 
+/*
+ * USB HID keyboard usages (page 7, HID Usage Tables 1.3, 10): where a key
+ * is, whatever the layout; SDL's scancodes are these numbers. Index =
+ * usage, 0x04 ('a') to 0xe7 (right GUI); 0 for no key of ours.
+ */
+static const unsigned short hid_usages[0xe8] = {
+	[0x04] = KEY_A, KEY_B, KEY_C, KEY_D, KEY_E, KEY_F, KEY_G, KEY_H, KEY_I, KEY_J, KEY_K,
+	KEY_L, KEY_M, KEY_N, KEY_O, KEY_P, KEY_Q, KEY_R, KEY_S, KEY_T, KEY_U, KEY_V, KEY_W, KEY_X,
+	KEY_Y, KEY_Z,
+	[0x1e] = KEY_1, KEY_2, KEY_3, KEY_4, KEY_5, KEY_6, KEY_7, KEY_8, KEY_9, KEY_0,
+	[0x28] = KEY_ENTER, KEY_ESC, KEY_BACKSPACE, KEY_TAB, KEY_SPACE, KEY_MINUS, KEY_EQUAL,
+	KEY_LEFTBRACE, KEY_RIGHTBRACE, KEY_BACKSLASH,
+	[0x32] = KEY_BACKSLASH, /* non-US # and ~: the ISO key left of Enter */
+	KEY_SEMICOLON, KEY_APOSTROPHE, KEY_GRAVE, KEY_COMMA, KEY_DOT, KEY_SLASH, KEY_CAPSLOCK,
+	[0x3a] = KEY_F1, KEY_F2, KEY_F3, KEY_F4, KEY_F5, KEY_F6, KEY_F7, KEY_F8, KEY_F9, KEY_F10,
+	KEY_F11, KEY_F12,
+	[0x46] = KEY_SYSRQ, KEY_SCROLLLOCK, KEY_PAUSE, KEY_INSERT, KEY_HOME, KEY_PAGEUP,
+	KEY_DELETE, KEY_END, KEY_PAGEDOWN, KEY_RIGHT, KEY_LEFT, KEY_DOWN, KEY_UP,
+	[0x53] = KEY_NUMLOCK, KEY_KPSLASH, KEY_KPASTERISK, KEY_KPMINUS, KEY_KPPLUS, KEY_KPENTER,
+	KEY_KP1, KEY_KP2, KEY_KP3, KEY_KP4, KEY_KP5, KEY_KP6, KEY_KP7, KEY_KP8, KEY_KP9, KEY_KP0,
+	KEY_KPDOT,
+	[0x64] = KEY_102ND, KEY_COMPOSE, KEY_POWER, KEY_KPEQUAL,
+	[0x68] = KEY_F13, KEY_F14, KEY_F15, KEY_F16, KEY_F17, KEY_F18, KEY_F19, KEY_F20, KEY_F21,
+	KEY_F22, KEY_F23, KEY_F24,
+	[0x74] = KEY_OPEN, KEY_HELP, KEY_PROPS, KEY_FRONT, KEY_STOP, KEY_AGAIN, KEY_UNDO, KEY_CUT,
+	KEY_COPY, KEY_PASTE, KEY_FIND, KEY_MUTE, KEY_VOLUMEUP, KEY_VOLUMEDOWN,
+	[0x85] = KEY_KPCOMMA,
+	[0x87] = KEY_RO, KEY_KATAKANAHIRAGANA, KEY_YEN, KEY_HENKAN, KEY_MUHENKAN,
+	[0x90] = KEY_HANGEUL, KEY_HANJA,
+	[0xe0] = KEY_LEFTCTRL, KEY_LEFTSHIFT, KEY_LEFTALT, KEY_LEFTMETA, KEY_RIGHTCTRL,
+	KEY_RIGHTSHIFT, KEY_RIGHTALT, KEY_RIGHTMETA,
+};
+
+/* Media keys past the HID page, as SDL numbers them (SDL_SCANCODE_AUDIONEXT = 258, ...). */
+static const struct {
+	uint32_t code;
+	unsigned short key;
+} sdl_media[] = {
+	{ 258, KEY_NEXTSONG }, { 259, KEY_PREVIOUSSONG }, { 260, KEY_STOPCD },
+	{ 261, KEY_PLAYPAUSE }, { 262, KEY_MUTE }, { 263, KEY_MEDIA }, { 264, KEY_WWW },
+	{ 265, KEY_MAIL }, { 266, KEY_CALC }, { 267, KEY_COMPUTER }, { 268, KEY_SEARCH },
+	{ 269, KEY_HOMEPAGE }, { 270, KEY_BACK }, { 271, KEY_FORWARD }, { 272, KEY_STOP },
+	{ 273, KEY_REFRESH }, { 274, KEY_BOOKMARKS }, { 282, KEY_SLEEP },
+};
+
+unsigned int keymap_from_usb_hid(uint32_t usage)
+{
+	if (usage < ARRAY_LEN(hid_usages))
+		return hid_usages[usage];
+	for (size_t i = 0; i < ARRAY_LEN(sdl_media); i++)
+		if (sdl_media[i].code == usage)
+			return sdl_media[i].key;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	unsigned short key;

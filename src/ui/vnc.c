@@ -173,12 +173,6 @@ static void key_event(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
 		input_key(v->input, code, down);
 }
 
-/* A position on a side of n pixels, as the tablet's 0..INPUT_ABS_MAX. */
-static uint32_t scale_abs(int pos, int n)
-{
-	return n > 1 ? (uint32_t)((uint64_t)pos * INPUT_ABS_MAX / (uint64_t)(n - 1)) : 0;
-}
-
 /*
  * RFB's pointer: a position on the framebuffer and a button mask (1 left,
  * 2 middle, 4 right; 8 and 16 wheel up and down, 32 and 64 left and
@@ -197,9 +191,7 @@ static void pointer_event(int mask, int x, int y, rfbClientPtr cl)
 	v->last_mask = mask;
 	if (!v->input)
 		return;
-	x = x < 0 ? 0 : x >= w ? w - 1 : x;
-	y = y < 0 ? 0 : y >= h ? h - 1 : y;
-	input_pointer(v->input, scale_abs(x, w), scale_abs(y, h), buttons, wheel, hwheel);
+	input_pointer(v->input, input_scale_abs(x, w), input_scale_abs(y, h), buttons, wheel, hwheel);
 }
 
 /* A viewer's clipboard (noVNC's "Type"): typed on the guest's keyboard. */

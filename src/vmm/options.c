@@ -49,7 +49,7 @@ const char options_usage[] =
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console (hvc0), same modes as --serial (default off)\n"
 	"  --display [device=bochs|virtio-gpu|none][,vnc=HOST:PORT|unix:PATH]\n"
-	"            [,web=HOST:PORT][,resolution=WxH][,vram=MiB]\n"
+	"            [,web=HOST:PORT][,sdl=on][,resolution=WxH][,vram=MiB]\n"
 	"                        a screen (our extension): bochs (the default) = the\n"
 	"                        bochs-display framebuffer (PCI 1234:1111) that firmware,\n"
 	"                        Linux (bochs-drm) and Windows drive; virtio-gpu = 2D\n"
@@ -58,6 +58,8 @@ const char options_usage[] =
 	"                        vnc= serves it to VNC clients (and noVNC: WebSockets on\n"
 	"                        the same port); :PORT is 127.0.0.1, port 0 any free one.\n"
 	"                        web= serves a page (noVNC) that shows it in a browser.\n"
+	"                        sdl=on shows it in a window (Ctrl+Alt+G grabs/releases;\n"
+	"                        closing it ends the VM).\n"
 	"                        resolution= the monitor's preferred mode (EDID; default\n"
 	"                        1024x768, up to 4095x4095), vram= bochs's framebuffer\n"
 	"                        MiB (16)\n"
@@ -466,6 +468,13 @@ static int parse_display(char *arg, struct vm_config *cfg, char *err, size_t err
 		} else if (!strcmp(key, "vnc")) {
 			if (replace_str(&cfg->display.vnc, val ? val : "") < 0)
 				return -ENOMEM;
+		} else if (!strcmp(key, "sdl")) {
+			if (!val || (strcmp(val, "on") && strcmp(val, "off"))) {
+				errbuf_set(err, errlen, "--display: sdl '%s' is not on or off",
+					   val ? val : "");
+				return -EINVAL;
+			}
+			cfg->display.sdl = !strcmp(val, "on");
 		} else if (!strcmp(key, "web")) {
 			if (replace_str(&cfg->display.web, val ? val : "") < 0)
 				return -ENOMEM;
@@ -488,7 +497,7 @@ static int parse_display(char *arg, struct vm_config *cfg, char *err, size_t err
 			cfg->display.vram_mib = mib;
 		} else {
 			errbuf_set(err, errlen, "--display: unknown parameter '%s' (supported: device, "
-				   "vnc, web, resolution, vram)", key);
+				   "vnc, web, sdl, resolution, vram)", key);
 			return -EINVAL;
 		}
 	}

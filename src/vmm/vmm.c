@@ -17,6 +17,7 @@
 #include "vmm/vmm.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "ui/png.h"
+#include "ui/sdl.h"
 #include "ui/sendkeys.h"
 #include "ui/vnc.h"
 
@@ -78,6 +80,14 @@ static const char *vmm_web_dir(char *buf, size_t len)
 }
 
 /* vm.send-keys' typist, made on first use; NULL if it cannot be. */
+/* The window was closed (SDL's thread): end the VM as SIGTERM does, on
+ * the event loop's thread, through the signalfd (main.c). */
+static void sdl_closed(void *opaque)
+{
+	(void)opaque;
+	kill(getpid(), SIGTERM);
+}
+
 static struct sendkeys *vmm_typist(struct vmm *vmm)
 {
 	if (!vmm->typist && sendkeys_new(&vmm->typist, vmm->host.loop, &vmm->input) < 0)
@@ -122,11 +132,24 @@ int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 		if (vnc_web_url(vmm->vnc))
 			fprintf(stderr, "phyllo-vmm: the screen is at %s\n", vnc_web_url(vmm->vnc));
 	}
+	if (vmm->cfg->display.sdl && !vmm->sdl) {
+		struct sdl_opts o = {
+			.screen = &vmm->screen, .input = &vmm->input, .title = "phyllo-vmm",
+			.closed = sdl_closed, .opaque = vmm,
+		};
+
+		if (sdl_start(&vmm->sdl, &o, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--display: %s", why);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
 void vmm_close_consoles(struct vmm *vmm)
 {
+	sdl_stop(vmm->sdl);
+	vmm->sdl = NULL;
 	vnc_stop(vmm->vnc);
 	vmm->vnc = NULL;
 	if (vmm->host.console)

@@ -48,6 +48,7 @@ struct vmm {
 	struct ui_screen screen;  /* its front ends' shared refresher */
 	struct input input;       /* keys for whatever keyboard the guest has */
 	struct vnc *vnc;          /* its VNC server (--display vnc=), NULL: none */
+	struct sdl *sdl;          /* its window (--display sdl=on), NULL: none */
 	struct sendkeys *typist;  /* vm.send-keys, made on first use */
 	struct vm vm;
 	int signal_fd;

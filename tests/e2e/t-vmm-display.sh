@@ -9,8 +9,10 @@
 # /usr/bin, where python3-pil is); so must the capture of a standard VNC
 # client, gtk-vnc's gvnccapture, from our VNC server (vnc=). A headless
 # VM's screenshot is a 404 that says why. A line typed through VNC reaches
-# a shell on the guest's console through the PS/2 keyboard.
-# packages: python3-pil gvncviewer
+# a shell on the guest's console through the PS/2 keyboard. The same
+# picture in the local window (sdl=on) on an X server (Xvfb), grabbed by
+# Pillow.
+# packages: python3-pil gvncviewer xvfb
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vmm-common.sh"
@@ -21,12 +23,19 @@ SERIAL=$T/serial.out
 log=$(test_log vmm)
 
 
+# The window's X server (-displayfd: a free display number, said on fd 3).
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$T/xdisplay" >"$T/xvfb.log" 2>&1 &
+xvfb=$!
+for _ in $(seq 100); do [[ -s "$T/xdisplay" ]] && break; sleep 0.1; done
+[[ -s "$T/xdisplay" ]] || fail_log "$T/xvfb.log" "Xvfb did not start"
+export DISPLAY=:$(cat "$T/xdisplay")
 "$PHYLLO_VMM" -v --api-socket "$SOCK" --kernel "$PHYLLO_GUEST/vmlinuz" \
 	--initramfs "$PHYLLO_GUEST/initramfs.cpio.gz" --memory size=256M \
-	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=draw" --display device=bochs,vnc=127.0.0.1:5901,resolution=1280x800 \
+	--cmdline "$GUEST_CMDLINE_BASE phyllo.mode=draw" \
+	--display device=bochs,vnc=127.0.0.1:5901,resolution=1280x800,sdl=on \
 	--serial "file=$SERIAL" </dev/null >"$log" 2>&1 &
 vmm=$!
-trap 'kill -9 $vmm 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
+trap 'kill -9 $vmm $xvfb 2>/dev/null; rm -rf "$PHYLLO_TMP"' EXIT
 wait_line "$SERIAL" 'PHYLLO DRAW-(DONE|FAILED)' 180 "$vmm" || fail_log "$SERIAL" "the guest did not draw"
 expect_line "$SERIAL" 'PHYLLO DRAW-DONE'
 read -r _ _ size driver _ < <(tr -d '\r' <"$SERIAL" | grep -a '^PHYLLO DRAW [0-9]')
@@ -46,6 +55,17 @@ compare running "$size" || fail_log "$log" "the capture is not the guest's patte
 grep -q 'vnc: listening on 127.0.0.1:5901' "$log" || fail_log "$log" "the VNC server did not say where it listens"
 timeout 60 gvnccapture -q localhost:1 "$T/vnc.png" || fail_log "$log" "gvnccapture failed"
 compare vnc "$size" || fail_log "$log" "the VNC capture is not the guest's pattern"
+
+# The window (no window manager: at 0,0, the size of the guest's mode).
+ok=
+for _ in $(seq 30); do
+	/usr/bin/python3 -c 'import os, sys; from PIL import ImageGrab
+ImageGrab.grab(xdisplay=os.environ["DISPLAY"]).save(sys.argv[1])' "$T/window.png" &&
+		compare window "$size" >/dev/null 2>&1 && ok=1 && break
+	sleep 1
+done
+[[ -n "$ok" ]] || { compare window "$size"; fail_log "$log" "the SDL window does not show the guest's pattern"; }
+echo "ok: the SDL window on $DISPLAY shows the guest's ${size} picture, pixel for pixel"
 
 # A line typed through VNC (tests/e2e/vnc_input.c, on libvncclient) goes
 # through the i8042's PS/2 keyboard to the guest's tty1, where a shell reads it.
