@@ -12,11 +12,12 @@
 #   make bench-blk  virtio-blk benchmark (bench/blk, fio in the guest)
 #   make bench-snapshot  snapshot and restore benchmark (bench/snapshot)
 #   make bench-net  virtio-net benchmark (bench/net, iperf3 in the guest)
+#   make bench-display  display benchmark (bench/display, VNC latency and CPU)
 
 BUILD ?= build
 SANITIZE_BUILD ?= $(BUILD)/sanitize
 
-.PHONY: all deps build sanitize fuzz guest demo check unit e2e clean bench bench-blk bench-snapshot bench-net
+.PHONY: all deps build sanitize fuzz guest demo check unit e2e clean bench bench-blk bench-snapshot bench-net bench-display
 
 all: build
 
@@ -70,3 +71,6 @@ bench-snapshot: build guest
 bench-net: build guest
 	@bench/net/build-guest.sh
 	@tools/kvmbox -t 5400 -- bench/net/run.py
+
+bench-display: build guest
+	@tools/kvmbox -t 5400 -- bench/display/run.py

@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <time.h>
 #include <unistd.h>
 
 static int xioctl(int fd, unsigned long req, void *arg, const char *what)
@@ -90,6 +91,22 @@ static int pick_output(int fd, uint32_t *conn_id, uint32_t *crtc_id, struct drm_
 	return fprintf(stderr, "phyllo-draw: no connected output\n"), -1;
 }
 
+/* The buffer on the screen, for --serve's frames. */
+static struct {
+	uint8_t *px;
+	uint32_t width, height, pitch, fb_id;
+	int fd;
+} cur;
+
+/* What a frame's writes need to reach the screen (virtio-gpu's copy). */
+static void flush_fb(void)
+{
+	struct drm_mode_fb_dirty_cmd dirty = { .fb_id = cur.fb_id };
+
+	if (ioctl(cur.fd, DRM_IOCTL_MODE_DIRTYFB, &dirty) < 0 && errno != ENOSYS && errno != EINVAL)
+		perror("phyllo-draw: DIRTYFB");
+}
+
 /* One mode on the output: a new dumb buffer with the pattern, on the CRTC. */
 static int draw(int fd, uint32_t conn_id, uint32_t crtc_id, const struct drm_mode_modeinfo *mode,
 		const char *driver)
@@ -98,7 +115,6 @@ static int draw(int fd, uint32_t conn_id, uint32_t crtc_id, const struct drm_mod
 	struct drm_mode_fb_cmd fb = { 0 };
 	struct drm_mode_map_dumb map = { 0 };
 	struct drm_mode_crtc crtc = { 0 };
-	struct drm_mode_fb_dirty_cmd dirty = { 0 };
 	uint8_t *px;
 
 	dumb.width = mode->hdisplay;
@@ -138,9 +154,13 @@ static int draw(int fd, uint32_t conn_id, uint32_t crtc_id, const struct drm_mod
 	}
 	/* Drivers that scan out from guest RAM (virtio-gpu) copy on this; the
 	 * ones whose dumb buffer is the scanout (bochs-drm) do not have it. */
-	dirty.fb_id = fb.fb_id;
-	if (ioctl(fd, DRM_IOCTL_MODE_DIRTYFB, &dirty) < 0 && errno != ENOSYS && errno != EINVAL)
-		perror("phyllo-draw: DIRTYFB");
+	cur.px = px;
+	cur.width = dumb.width;
+	cur.height = dumb.height;
+	cur.pitch = dumb.pitch;
+	cur.fb_id = fb.fb_id;
+	cur.fd = fd;
+	flush_fb();
 	printf("PHYLLO DRAW %ux%u %s\n", dumb.width, dumb.height, driver);
 	printf("PHYLLO DRAW-DONE\n");
 	fflush(stdout);
@@ -170,7 +190,71 @@ static int is_hotplug(const char *msg, ssize_t n)
 	return 0;
 }
 
-int main(void)
+/* Fill the screen with one colour (frame n) or a moving picture. */
+static void fill(uint32_t colour)
+{
+	for (uint32_t y = 0; y < cur.height; y++) {
+		uint32_t *row = (uint32_t *)(cur.px + (size_t)y * cur.pitch);
+
+		for (uint32_t x = 0; x < cur.width; x++)
+			row[x] = colour;
+	}
+	flush_fb();
+}
+
+static void moving(uint32_t f)
+{
+	for (uint32_t y = 0; y < cur.height; y++) {
+		uint32_t *row = (uint32_t *)(cur.px + (size_t)y * cur.pitch);
+
+		for (uint32_t x = 0; x < cur.width; x++)
+			row[x] = ((x + 4 * f) & 0xff) << 16 | ((y + f) & 0xff) << 8 | (f & 0xff);
+	}
+	flush_fb();
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * --serve (bench/display): commands on stdin, one a line, each answered on
+ * stdout: "frame N" fills the screen with colour N (bench_colour in
+ * bench/display/vnc_probe.c) and says "PHYLLO FRAME N"; "anim S" redraws
+ * the whole screen with a moving picture as fast as it can, at most 30
+ * times a second, for S seconds, and says "PHYLLO ANIM-DONE <frames>".
+ */
+static void serve(void)
+{
+	char line[64];
+
+	while (fgets(line, sizeof(line), stdin)) {
+		unsigned int n;
+
+		if (sscanf(line, "frame %u", &n) == 1) {
+			fill(((n * 53u) & 0xff) << 16 | ((n * 97u) & 0xff) << 8 | ((n * 29u + 1) & 0xff));
+			printf("PHYLLO FRAME %u\n", n);
+		} else if (sscanf(line, "anim %u", &n) == 1) {
+			double t0 = now(), next = t0;
+			uint32_t f = 0;
+
+			while (now() - t0 < n) {
+				moving(f++);
+				next += 1.0 / 30;
+				if (next > now())
+					usleep((useconds_t)((next - now()) * 1e6));
+			}
+			printf("PHYLLO ANIM-DONE %u\n", f);
+		}
+		fflush(stdout);
+	}
+}
+
+int main(int argc, char **argv)
 {
 	char driver[32] = "";
 	struct drm_version ver = { .name = driver, .name_len = sizeof(driver) - 1 };
@@ -191,6 +275,10 @@ int main(void)
 	ue = uevents();
 	if (pick_output(fd, &conn_id, &crtc_id, &mode) || draw(fd, conn_id, crtc_id, &mode, driver))
 		return 1;
+	if (argc > 1 && !strcmp(argv[1], "--serve")) {
+		serve();
+		return 0;
+	}
 	/*
 	 * As a desktop does: when the monitor changes (a virtio-gpu viewer
 	 * asked for another size: a hotplug event), take its new preferred
