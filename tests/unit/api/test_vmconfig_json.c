@@ -294,7 +294,7 @@ static void test_errors(void **state)
 	refused("{\"payload\": {\"kernel\": \"k\"}, \"vsock\": {\"cid\": 2, \"socket\": \"s\"}}",
 		"vsock: cid 2 is reserved");
 	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {\"device\": \"vga\"}}",
-		"display.device: device must be bochs or none, not 'vga'");
+		"display.device: device must be bochs, virtio-gpu or none, not 'vga'");
 	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {\"vnc\": \"x\"}}",
 		"display: vnc: 'x' is not HOST:PORT");
 	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {\"device\": \"none\", "
