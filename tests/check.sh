@@ -61,6 +61,9 @@ for f in "$build"/fuzz/tests/unit/*/fuzz_*; do
 		passed=$((passed + 1))
 	else
 		echo "FAIL $name (see $build/$name.log)"
+		# The target's own words (a failed check, a sanitizer's
+		# summary) come before libFuzzer's stack: show them too.
+		grep -m 10 -E 'check failed|watchdog|ERROR: |SUMMARY: |Test unit written' "$build/$name.log"
 		tail -n 30 "$build/$name.log"
 		failed=$((failed + 1))
 	fi

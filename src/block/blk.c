@@ -230,8 +230,10 @@ static int chain_add(struct blk_chain *chain, int fd, char *err, size_t errlen)
 
 static void blk_free(struct blk *b)
 {
-	if (b->fd >= 0)
+	if (b->fd >= 0) {
+		blk_unlock_image(b->fd);
 		close(b->fd);
+	}
 	if (b->dio_fd >= 0)
 		close(b->dio_fd);
 	free(b->path);

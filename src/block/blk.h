@@ -125,6 +125,15 @@ struct blk_extent {
 int blk_map(struct blk *b, uint64_t off, uint64_t len, bool write,
 	    struct blk_extent *ext);
 void blk_unmap(struct blk *b);
+/*
+ * The I/O of a pinned DATA extent the synchronous way, from its byte SKIP
+ * on, with IOV holding the extent's bytes: what a device does with the
+ * rest of an asynchronous transfer that moved only SKIP bytes (the kernel
+ * may split one, as read(2) may) or that O_DIRECT refused. As everywhere
+ * here, a read past the file's end reads zeros. 0 or -errno.
+ */
+int blk_extent_rw(const struct blk_extent *ext, uint64_t skip, const struct iovec *iov,
+		  int iovcnt, bool write);
 /* True when B's DATA extents pin (qcow2): see the rule above. */
 bool blk_map_pins(const struct blk *b);
 

@@ -127,5 +127,7 @@ void blk_gate_leave_exclusive(struct blk_gate *g);
 
 /* ---- image locking (lock.c) ---- */
 int blk_lock_image(int fd, bool writable, bool resizable, char *err, size_t errlen);
+/* Drops FD's image locks now, whoever else still holds its description. */
+void blk_unlock_image(int fd);
 
 #endif

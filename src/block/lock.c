@@ -23,7 +23,11 @@
  * writer excludes every other user, readers coexist with readers. Like
  * QEMU we first take our locks, then look for conflicts (two racing openers
  * then both fail rather than both succeed). OFD locks belong to the open
- * file description and go away when it is closed, so there is no unlock.
+ * file description and go away when its last reference does: a close()
+ * is not always that (an io_uring request that has just completed, or a
+ * child forked meanwhile, may hold the description a little longer), so
+ * blk_unlock_image() drops them explicitly before the image's close, and
+ * the same process can open the image again at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -139,4 +143,17 @@ set_failed:
 	}
 	errbuf_set(err, errlen, "cannot lock image: %s", strerror(-ret));
 	return ret;
+}
+
+void blk_unlock_image(int fd)
+{
+	struct flock fl = {
+		.l_type = F_UNLCK,
+		.l_whence = SEEK_SET,
+		.l_start = LOCK_PERM_BASE,
+		.l_len = LOCK_SHARED_BASE + PERM_COUNT - LOCK_PERM_BASE,
+	};
+
+	/* Nothing to do where locking is unsupported; errors change nothing. */
+	(void)fcntl(fd, F_OFD_SETLK, &fl);
 }

@@ -114,8 +114,10 @@ static int file_rw_loop(int fd, uint64_t off, struct iovec *v, int cnt, bool wri
 	return 0;
 }
 
-static int blk_data_rw(struct blk *b, uint64_t host_off, const struct iovec *iov,
-		       int iovcnt, uint64_t len, bool write)
+/* Bytes [skip, skip + len) of IOV to or from HOST_OFF of the file: through
+ * DIO_FD (O_DIRECT, or -1) when aligned, else through FD. */
+static int fd_rw(int fd, int dio_fd, uint64_t host_off, const struct iovec *iov, int iovcnt,
+		 uint64_t skip, uint64_t len, bool write)
 {
 	struct iov_scratch s;
 	int cnt, ret;
@@ -125,25 +127,40 @@ static int blk_data_rw(struct blk *b, uint64_t host_off, const struct iovec *iov
 	ret = iov_scratch_init(&s, iovcnt);
 	if (ret)
 		return ret;
-	cnt = iov_slice(iov, (unsigned int)iovcnt, 0, len, s.v, (unsigned int)iovcnt);
+	cnt = iov_slice(iov, (unsigned int)iovcnt, skip, len, s.v, (unsigned int)iovcnt);
 	if (cnt < 0) {
 		ret = cnt;
 		goto out;
 	}
-	if (b->dio_fd >= 0 && iov_is_aligned(s.v, cnt, host_off, len)) {
-		ret = file_rw_loop(b->dio_fd, host_off, s.v, cnt, write);
+	if (dio_fd >= 0 && iov_is_aligned(s.v, cnt, host_off, len)) {
+		ret = file_rw_loop(dio_fd, host_off, s.v, cnt, write);
 		/*
 		 * EINVAL: the device wants stricter alignment than we guessed.
 		 * Nothing was transferred; go through the page cache instead.
 		 */
 		if (ret != -EINVAL)
 			goto out;
-		cnt = iov_slice(iov, (unsigned int)iovcnt, 0, len, s.v, (unsigned int)iovcnt);
+		cnt = iov_slice(iov, (unsigned int)iovcnt, skip, len, s.v, (unsigned int)iovcnt);
 	}
-	ret = file_rw_loop(b->fd, host_off, s.v, cnt, write);
+	ret = file_rw_loop(fd, host_off, s.v, cnt, write);
 out:
 	iov_scratch_free(&s);
 	return ret;
+}
+
+static int blk_data_rw(struct blk *b, uint64_t host_off, const struct iovec *iov,
+		       int iovcnt, uint64_t len, bool write)
+{
+	return fd_rw(b->fd, b->dio_fd, host_off, iov, iovcnt, 0, len, write);
+}
+
+int blk_extent_rw(const struct blk_extent *ext, uint64_t skip, const struct iovec *iov,
+		  int iovcnt, bool write)
+{
+	if (ext->kind != BLK_EXTENT_DATA || skip > ext->len)
+		return -EINVAL;
+	return fd_rw(ext->fd, ext->dio_fd, ext->host_off + skip, iov, iovcnt, skip,
+		     ext->len - skip, write);
 }
 
 int blk_data_preadv(struct blk *b, uint64_t host_off, const struct iovec *iov,

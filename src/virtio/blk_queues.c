@@ -65,7 +65,10 @@ struct blk_req {
 	int pending;          /* SQEs not yet completed */
 	int nr_pinned;        /* DATA extents to blk_unmap() at the end */
 	uint32_t expect[REQ_MAX_EXTENTS]; /* bytes each SQE must move */
+	struct blk_extent ext[REQ_MAX_EXTENTS];	/* ... where, to finish a short one */
+	uint16_t iov_first[REQ_MAX_EXTENTS], iov_n[REQ_MAX_EXTENTS];
 	bool failed;
+	bool is_write;
 	struct blk_req *next_free;
 	struct iovec iov[VIRTQ_ELEM_MAX_SEGS + REQ_MAX_EXTENTS];
 };
@@ -231,6 +234,7 @@ static bool blk_submit_async(struct blk_queues *bq, struct blk_req *r, uint32_t 
 	}
 	r->nr_pinned = n;
 	r->pending = n;
+	r->is_write = type == VIRTIO_BLK_T_OUT;
 	done = 0;
 	for (int i = 0; i < n; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&bq->ring);
@@ -249,6 +253,9 @@ static bool blk_submit_async(struct blk_queues *bq, struct blk_req *r, uint32_t 
 		 * transfer can be told from a complete one.
 		 */
 		r->expect[i] = (uint32_t)ext[i].len;
+		r->ext[i] = ext[i];
+		r->iov_first[i] = (uint16_t)next_iov;
+		r->iov_n[i] = (uint16_t)k;
 		io_uring_sqe_set_data(sqe, (void *)((uintptr_t)r | (uintptr_t)i));
 		next_iov += k;
 		done += ext[i].len;
@@ -271,6 +278,22 @@ static void blk_finish(struct blk_queues *bq, struct virtq_elem *e, uint16_t que
 	virtq_push(vq, e, written + 1);
 }
 
+/*
+ * An SQE that moved fewer bytes than asked (RES of them) or that the kernel
+ * gave back (-EAGAIN, -EINTR; -EINVAL from O_DIRECT) is not yet an I/O
+ * error: the rest is done here, the synchronous way, as QEMU's io_uring
+ * back end resubmits it. Reads past the file's end (a qcow2 cluster
+ * allocated there by a write still in flight) read zeros, as they do on
+ * the synchronous path. False on a real error.
+ */
+static bool finish_short(struct blk_req *r, unsigned int i, int res)
+{
+	if (res < 0 && res != -EAGAIN && res != -EINTR && res != -EINVAL)
+		return false;
+	return blk_extent_rw(&r->ext[i], res > 0 ? (uint64_t)res : 0, &r->iov[r->iov_first[i]],
+			     r->iov_n[i], r->is_write) == 0;
+}
+
 void blk_queues_reap(struct blk_queues *bq, bool notify)
 {
 	bool done_q[BLK_QUEUES_MAX_QUEUES] = { false };
@@ -285,7 +308,8 @@ void blk_queues_reap(struct blk_queues *bq, bool notify)
 		unsigned int i = (unsigned int)(tag & (REQ_MAX_EXTENTS - 1));
 
 		seen++;
-		if (cqe->res < 0 || (uint32_t)cqe->res != r->expect[i])
+		if ((cqe->res < 0 || (uint32_t)cqe->res != r->expect[i]) &&
+		    !finish_short(r, i, cqe->res))
 			r->failed = true;
 		if (--r->pending > 0)
 			continue;

@@ -485,7 +485,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	atomic_store(&deadline_ms, 0);
 
 	/* Still the same format: the guest cannot have changed what it is. */
-	check(blk_open(work_path, &o, &image, err, sizeof(err)) == 0);
+	if (blk_open(work_path, &o, &image, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz_blk: reopening %s (%s) after the input: %s\n", work_path,
+			template_names[image_kind], err);
+		abort();
+	}
 	check(!strcmp(blk_format_name(image), fmt));
 	blk_close(image);
 	return 0;
