@@ -24,7 +24,8 @@
 # CPUs, failed units, an HTTP download from the host at 10.0.2.2 when the
 # kernel command line has phyllo.url=URL, bytes from /dev/hwrng) and powers
 # off. Keyed by apt's package lists and this script (OUTDIR/.stamp): with
-# nothing changed a second run only checks and exits. It needs root (the
+# nothing changed a second run only checks and exits, and a new checkout
+# copies the machine's cached build (~/.cache/phyllome/debian/KEY). It needs root (the
 # chroot of mmdebstrap) and network access to deb.debian.org.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -59,12 +60,23 @@ sig=$({
 if [[ -f "$OUT/.stamp" && "$(cat "$OUT/.stamp")" == "$sig" && -f "$OUT/rootfs.qcow2" ]]; then
 	exit 0
 fi
-echo "guest: building $OUT (Debian $SUITE with systemd, mmdebstrap)" >&2
-
 NEW=$OUT.new
 rm -rf "$NEW"
-mkdir -p "$NEW"
 trap 'rm -rf "$NEW"' EXIT
+# A build with the same key is kept per machine (PHYLLO_CACHE), so a new
+# checkout (CI's clean clone) copies it instead of running mmdebstrap
+# again; only the newest key is kept there.
+CACHE=${PHYLLO_CACHE:-$HOME/.cache/phyllome}/debian
+if [[ -f "$CACHE/$sig/.stamp" && -f "$CACHE/$sig/rootfs.qcow2" ]]; then
+	cp -a "$CACHE/$sig" "$NEW"
+	rm -rf "$OUT"
+	mv "$NEW" "$OUT"
+	trap - EXIT
+	echo "guest: $OUT copied from $CACHE/$sig (built before with the same key)" >&2
+	exit 0
+fi
+echo "guest: building $OUT (Debian $SUITE with systemd, mmdebstrap)" >&2
+mkdir -p "$NEW"
 
 mmdebstrap --quiet --variant=minbase --include="$PACKAGES" "$SUITE" "$NEW/rootfs.tar" "$MIRROR" ||
 	die "mmdebstrap failed"
@@ -134,6 +146,13 @@ rm -rf "$R"
 qemu-img convert -c -O qcow2 "$NEW/rootfs.raw" "$NEW/rootfs.qcow2" || die "qemu-img convert failed"
 rm -f "$NEW/rootfs.raw"
 echo "$sig" >"$NEW/.stamp"
+if mkdir -p "$CACHE" && rm -rf "$CACHE/$sig.new" && cp -a "$NEW" "$CACHE/$sig.new"; then
+	find "$CACHE" -mindepth 1 -maxdepth 1 ! -name "$sig.new" -exec rm -rf {} +
+	mv "$CACHE/$sig.new" "$CACHE/$sig"
+else
+	rm -rf "$CACHE/$sig.new"
+	echo "guest: warning: could not keep a copy in $CACHE" >&2
+fi
 rm -rf "$OUT"
 mv "$NEW" "$OUT"
 trap - EXIT
