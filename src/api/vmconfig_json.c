@@ -358,6 +358,7 @@ static const struct js_field display_fields[] = {
 	JS_FN("device", display_device),
 	JS_STR("vnc", struct display_config, vnc, .min = 1),
 	JS_STR("web", struct display_config, web, .min = 1),
+	JS_STR("password_file", struct display_config, password_file, .min = 1),
 	JS_BOOL("sdl", struct display_config, sdl),
 	JS_FN("resolution", display_resolution),
 	JS_UINT("vram_mib", struct display_config, vram_mib, 1, DISPLAY_MAX_VRAM_MIB),
@@ -571,6 +572,8 @@ json_t *vmconfig_to_json(const struct vm_config *cfg)
 				fail |= put_str(o, "vnc", cfg->display.vnc);
 			if (cfg->display.web)
 				fail |= put_str(o, "web", cfg->display.web);
+			if (cfg->display.password_file)
+				fail |= put_str(o, "password_file", cfg->display.password_file);
 			if (cfg->display.sdl)
 				fail |= put(o, "sdl", json_true());
 			if (cfg->display.width) {

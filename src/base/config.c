@@ -53,6 +53,7 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->vsock.socket);
 	free(cfg->display.vnc);
 	free(cfg->display.web);
+	free(cfg->display.password_file);
 	free(cfg->api.path);
 	free(cfg->restore_source);
 	free(cfg->log_file);
@@ -270,6 +271,8 @@ int config_check_display(const struct display_config *d, char *err, size_t errle
 	if (d->web && sock_split_hostport(d->web, host, sizeof(host), port, sizeof(port), why,
 					  sizeof(why)) < 0)
 		return BAD("web: %s (give HOST:PORT or :PORT)", why);
+	if (d->password_file && !d->vnc)
+		return BAD("password_file is the VNC server's: it needs vnc=");
 	if (d->sdl && d->device == DISPLAY_DEVICE_NONE)
 		return BAD("sdl needs a display device (device=bochs or virtio-gpu)");
 	if (!d->vnc)

@@ -88,6 +88,10 @@ struct display_config {
 	/* Where the web page (noVNC) is served, "HOST:PORT"; NULL: not. It
 	 * connects to the VNC server's port, which must then be TCP. */
 	char *web;
+	/* VNC authentication for viewers and the web page: the first line of
+	 * this file is the password (1 to 8 characters, RFB's DES key); NULL:
+	 * none. Read when the server starts (ui/vnc.c: vnc_password_load). */
+	char *password_file;
 	/* A window on the user's desktop (src/ui/sdl.c). */
 	bool sdl;
 	/* The monitor's preferred mode (its EDID); 0: 1024x768. */

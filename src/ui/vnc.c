@@ -27,6 +27,11 @@
  *
  * libvncserver sends from a copy of the frame in its default pixel format
  * (copy_rows), which never changes, whatever the guest's mode.
+ *
+ * With a password (password_file=), every viewer must pass RFB's VNC
+ * authentication (libvncserver's DES challenge; 8 characters at most, as
+ * the protocol has it): a weak scheme, so the address stays local by
+ * default and a tunnel is the way to reach it from elsewhere.
  */
 #include "ui/vnc.h"
 
@@ -40,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -68,6 +74,8 @@ struct vnc {
 	atomic_bool stop;
 	char address[160];
 	char *unix_path; /* to remove at the end */
+	char password[VNC_PASSWORD_MAX + 1];
+	char *passwords[2]; /* libvncserver's list: password, NULL */
 };
 
 __attribute__((format(printf, 1, 2))) static void vnc_log(const char *fmt, ...)
@@ -347,7 +355,48 @@ static void vnc_free(struct vnc *v)
 	free(v->web_dir);
 	free(v->fb);
 	display_frame_free(&v->frame);
+	explicit_bzero(v->password, sizeof(v->password));
 	free(v);
+}
+
+int vnc_password_load(const char *path, char *out, char *err, size_t errlen)
+{
+	char line[VNC_PASSWORD_MAX + 3];
+	struct stat st;
+	size_t n;
+	FILE *f = fopen(path, "re");
+	int ret = 0;
+
+	if (!f) {
+		ret = -errno;
+		errbuf_set(err, errlen, "password_file %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077))
+		pr_warn("vnc: password_file %s can be read by other users (mode %03o)", path,
+			(unsigned int)(st.st_mode & 0777));
+	if (!fgets(line, sizeof(line), f)) {
+		errbuf_set(err, errlen, "password_file %s: empty (the password is its first line)",
+			   path);
+		ret = -EINVAL;
+		goto out;
+	}
+	n = strcspn(line, "\r\n");
+	if (n > VNC_PASSWORD_MAX) {
+		errbuf_set(err, errlen, "password_file %s: the password is longer than %d "
+			   "characters (VNC authentication's limit)", path, VNC_PASSWORD_MAX);
+		ret = -EINVAL;
+	} else if (n == 0) {
+		errbuf_set(err, errlen, "password_file %s: the first line is empty", path);
+		ret = -EINVAL;
+	} else {
+		memcpy(out, line, n);
+		out[n] = 0;
+	}
+out:
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	return ret;
 }
 
 int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, char *err,
@@ -403,6 +452,13 @@ int vnc_start(struct vnc **out, struct display *d, const struct vnc_opts *o, cha
 	v->screen->displayHook = before_update;
 	v->screen->setDesktopSizeHook = set_desktop_size;
 	v->screen->screenData = v;
+	if (o->password) {
+		/* RFB's VNC authentication (security type 2), for every viewer. */
+		snprintf(v->password, sizeof(v->password), "%s", o->password);
+		v->passwords[0] = v->password;
+		v->screen->authPasswdData = v->passwords;
+		v->screen->passwordCheck = rfbCheckPasswordByList;
+	}
 	v->screen->port = 0;            /* we listen ourselves: */
 	v->screen->ipv6port = 0;
 	v->screen->httpPort = 0;

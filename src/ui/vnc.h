@@ -26,7 +26,17 @@ struct vnc_opts {
 	struct sendkeys *typist; /* types viewers' clipboard text; NULL: not */
 	struct ui_screen *screen; /* the refresher shared with other front ends
 				   * (on d); NULL: the server has its own */
+	const char *password;  /* VNC authentication (1-8 characters); NULL: none */
 };
+
+#define VNC_PASSWORD_MAX 8 /* RFB's VNC authentication: a DES key of 8 bytes */
+
+/*
+ * The password in the first line of the file at path (without its line
+ * end) into out[VNC_PASSWORD_MAX + 1]. -errno with a message naming the
+ * file: missing, unreadable, empty or longer than VNC_PASSWORD_MAX.
+ */
+int vnc_password_load(const char *path, char *out, char *err, size_t errlen);
 
 /*
  * Listen on o->addr (and o->web) and show d. The addresses bound are

@@ -49,7 +49,8 @@ const char options_usage[] =
 	"  --serial MODE         COM1: off|null|tty|pty|file=PATH|socket=PATH (default tty)\n"
 	"  --console MODE        virtio-console (hvc0), same modes as --serial (default off)\n"
 	"  --display [device=bochs|virtio-gpu|none][,vnc=HOST:PORT|unix:PATH]\n"
-	"            [,web=HOST:PORT][,sdl=on][,resolution=WxH][,vram=MiB]\n"
+	"            [,web=HOST:PORT][,password_file=PATH][,sdl=on][,resolution=WxH]\n"
+	"            [,vram=MiB]\n"
 	"                        a screen (our extension): bochs (the default) = the\n"
 	"                        bochs-display framebuffer (PCI 1234:1111) that firmware,\n"
 	"                        Linux (bochs-drm) and Windows drive; virtio-gpu = 2D\n"
@@ -58,6 +59,8 @@ const char options_usage[] =
 	"                        vnc= serves it to VNC clients (and noVNC: WebSockets on\n"
 	"                        the same port); :PORT is 127.0.0.1, port 0 any free one.\n"
 	"                        web= serves a page (noVNC) that shows it in a browser.\n"
+	"                        password_file= asks VNC viewers and the page for the\n"
+	"                        password on the file's first line (1-8 characters).\n"
 	"                        sdl=on shows it in a window (Ctrl+Alt+G grabs/releases;\n"
 	"                        closing it ends the VM).\n"
 	"                        resolution= the monitor's preferred mode (EDID; default\n"
@@ -478,6 +481,13 @@ static int parse_display(char *arg, struct vm_config *cfg, char *err, size_t err
 		} else if (!strcmp(key, "web")) {
 			if (replace_str(&cfg->display.web, val ? val : "") < 0)
 				return -ENOMEM;
+		} else if (!strcmp(key, "password_file")) {
+			if (!val || !*val) {
+				errbuf_set(err, errlen, "--display: password_file needs a PATH");
+				return -EINVAL;
+			}
+			if (replace_str(&cfg->display.password_file, val) < 0)
+				return -ENOMEM;
 		} else if (!strcmp(key, "resolution")) {
 			char why[128];
 
@@ -497,7 +507,7 @@ static int parse_display(char *arg, struct vm_config *cfg, char *err, size_t err
 			cfg->display.vram_mib = mib;
 		} else {
 			errbuf_set(err, errlen, "--display: unknown parameter '%s' (supported: device, "
-				   "vnc, web, sdl, resolution, vram)", key);
+				   "vnc, web, password_file, sdl, resolution, vram)", key);
 			return -EINVAL;
 		}
 	}

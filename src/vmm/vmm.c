@@ -116,7 +116,7 @@ int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 		vmm->host.console = &vmm->console;
 	}
 	if (vmm->cfg->display.vnc && !vmm->vnc) {
-		char web_dir[PATH_MAX];
+		char web_dir[PATH_MAX], password[VNC_PASSWORD_MAX + 1];
 		struct vnc_opts o = {
 			.addr = vmm->cfg->display.vnc, .web = vmm->cfg->display.web,
 			.web_dir = vmm->cfg->display.web ? vmm_web_dir(web_dir, sizeof(web_dir)) : NULL,
@@ -124,8 +124,17 @@ int vmm_open_consoles(struct vmm *vmm, char *err, size_t errlen)
 			.typist = vmm_typist(vmm),
 			.screen = &vmm->screen,
 		};
+		int ret = 0;
 
-		if (vnc_start(&vmm->vnc, &vmm->display, &o, why, sizeof(why)) < 0) {
+		if (vmm->cfg->display.password_file) {
+			ret = vnc_password_load(vmm->cfg->display.password_file, password, why,
+						sizeof(why));
+			o.password = password;
+		}
+		if (ret == 0)
+			ret = vnc_start(&vmm->vnc, &vmm->display, &o, why, sizeof(why));
+		explicit_bzero(password, sizeof(password));
+		if (ret < 0) {
 			snprintf(err, errlen, "--display: %s", why);
 			return -EINVAL;
 		}

@@ -10,7 +10,9 @@
  * (0..32767), "SIZE <w>x<h>" for a resize. First line: "READY <vnc
  * address> <web url>". Ends on SIGTERM or SIGINT (or the window closed).
  *
- *   vnc-fake [--sdl] WEB_DIR
+ *   vnc-fake [--sdl] [--password PW] WEB_DIR
+ *
+ * --password: viewers must pass VNC authentication with PW.
  */
 #include <errno.h>
 #include <signal.h>
@@ -116,11 +118,20 @@ int main(int argc, char **argv)
 	struct sdl *sdl = NULL;
 	struct vnc *v;
 	char err[256];
-	bool want_sdl = argc == 3 && !strcmp(argv[1], "--sdl");
-	int dummy;
+	bool want_sdl = false;
+	const char *password = NULL;
+	int dummy, i;
 
-	if (argc != 2 && !want_sdl) {
-		fprintf(stderr, "usage: vnc-fake [--sdl] WEB_DIR\n");
+	for (i = 1; i < argc - 1; i++) {
+		if (!strcmp(argv[i], "--sdl"))
+			want_sdl = true;
+		else if (!strcmp(argv[i], "--password") && i + 2 < argc)
+			password = argv[++i];
+		else
+			break;
+	}
+	if (i != argc - 1) {
+		fprintf(stderr, "usage: vnc-fake [--sdl] [--password PW] WEB_DIR\n");
 		return 2;
 	}
 	log_set_level(getenv("VNC_FAKE_DEBUG") ? LOG_DEBUG : LOG_WARN);
@@ -137,7 +148,7 @@ int main(int argc, char **argv)
 	{
 		struct vnc_opts o = { .addr = "127.0.0.1:0", .web = "127.0.0.1:0",
 				      .web_dir = argv[argc - 1], .input = &in, .typist = typist,
-				      .screen = &screen };
+				      .screen = &screen, .password = password };
 		struct sdl_opts so = { .screen = &screen, .input = &in, .title = "vnc-fake",
 				       .closed = on_closed };
 

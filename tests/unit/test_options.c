@@ -126,6 +126,8 @@ static void test_bad_input(void **state)
 		{ { "--display", "vram=24" }, "--display: vram 24 MiB: give a power of two" },
 		{ { "--display", "resolution=4095x4095,vram=256" }, "--display: resolution 4095x4095: at 60 Hz its pixel clock" },
 		{ { "--display", "vram=lots" }, "--display: vram 'lots' is not a number of MiB" },
+		{ { "--display", "password_file=/p" }, "--display: password_file is the VNC server's: it needs vnc=" },
+		{ { "--display", "vnc=:0,password_file=" }, "--display: password_file needs a PATH" },
 		{ { "--vsock", "cid=2,socket=/tmp/v" }, "--vsock: cid 2 is reserved" },
 		{ { "--vsock", "cid=0,socket=/tmp/v" }, "--vsock: cid 0 is reserved" },
 		{ { "--vsock", "cid=4294967295,socket=/tmp/v" }, "cid 4294967295 is too big" },
@@ -234,6 +236,10 @@ static void test_display(void **state)
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--display",
 			       "vnc=unix:/run/v.sock,device=bochs", NULL), OPTIONS_RUN);
 	assert_string_equal(cfg.display.vnc, "unix:/run/v.sock");
+	vm_config_free(&cfg);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--display",
+			       "vnc=:5901,password_file=/run/vnc.pw", NULL), OPTIONS_RUN);
+	assert_string_equal(cfg.display.password_file, "/run/vnc.pw");
 	vm_config_free(&cfg);
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--kernel", "k", "--display",
 			       "resolution=3840x2160,vram=64", NULL), OPTIONS_RUN);

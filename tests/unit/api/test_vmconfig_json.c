@@ -117,6 +117,7 @@ static const char full_json[] =
 	" \"console\": {\"mode\": \"Socket\", \"socket\": \"/tmp/console.sock\"},"
 	" \"vsock\": {\"cid\": 42, \"socket\": \"/tmp/vsock.sock\"},"
 	" \"display\": {\"device\": \"bochs\", \"vnc\": \"127.0.0.1:0\", \"resolution\": \"2560x1600\","
+	" \"password_file\": \"/tmp/vnc.pw\","
 	" \"vram_mib\": 32}}";
 
 static void check_full(const struct vm_config *cfg)
@@ -156,6 +157,7 @@ static void check_full(const struct vm_config *cfg)
 	assert_string_equal(cfg->vsock.socket, "/tmp/vsock.sock");
 	assert_int_equal(cfg->display.device, DISPLAY_DEVICE_BOCHS);
 	assert_string_equal(cfg->display.vnc, "127.0.0.1:0");
+	assert_string_equal(cfg->display.password_file, "/tmp/vnc.pw");
 	assert_int_equal(cfg->display.width, 2560);
 	assert_int_equal(cfg->display.vram_mib, 32);
 }
@@ -299,6 +301,8 @@ static void test_errors(void **state)
 		"display: vnc: 'x' is not HOST:PORT");
 	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {\"device\": \"none\", "
 		"\"vnc\": \":0\"}}", "display: vnc needs a display device");
+	refused("{\"payload\": {\"kernel\": \"k\"}, \"display\": {\"password_file\": \"/p\"}}",
+		"display: password_file is the VNC server's: it needs vnc=");
 	/* Missing. */
 	refused("{}", "payload is required");
 	refused("{\"payload\": null}", "payload is required");

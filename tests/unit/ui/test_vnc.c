@@ -590,6 +590,110 @@ static void test_websocket(void **state)
 	display_free(&d);
 }
 
+/* libvncclient asks for the password through this; the test sets it. */
+static const char *client_password;
+
+static char *give_password(rfbClient *c)
+{
+	(void)c;
+	return strdup(client_password); /* libvncclient frees it */
+}
+
+/* Try to connect with password pw: true when the server let us in. */
+static bool connect_with(const char *addr, const char *pw, bool *asked)
+{
+	rfbClient *c = rfbGetClient(8, 3, 4);
+	const char *colon = strrchr(addr, ':');
+
+	assert_non_null(c);
+	free(c->serverHost);
+	c->serverHost = strndup(addr, (size_t)(colon - addr));
+	c->serverPort = atoi(colon + 1);
+	client_password = pw;
+	c->GetPassword = give_password;
+	*asked = false;
+	if (!rfbInitClient(c, NULL, NULL))
+		return false; /* it freed c */
+	*asked = c->authScheme == rfbVncAuth;
+	client_free(c);
+	return true;
+}
+
+/*
+ * password_file=: viewers pass VNC authentication with the password on the
+ * file's first line, and only with it; a missing, empty or too long
+ * password file is refused with its name.
+ */
+static void test_password(void **state)
+{
+	struct display d;
+	struct fake k = { .lock = PTHREAD_MUTEX_INITIALIZER, .w = 64, .h = 48, .seed = 3,
+			  .bump = UINT32_MAX, .dirty_row = UINT32_MAX };
+	char dir[] = "/tmp/phyllo-vncpw-XXXXXX", path[64], pw[VNC_PASSWORD_MAX + 1], err[256];
+	struct vnc_opts o = { .addr = "127.0.0.1:0", .password = pw };
+	struct vnc *v;
+	bool asked;
+	FILE *f;
+
+	(void)state;
+	rfbClientLog = rfbClientErr = quiet;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pw", dir);
+	/* The file's errors. */
+	assert_int_equal(vnc_password_load(path, pw, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, path));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(vnc_password_load(path, pw, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "empty"));
+	f = fopen(path, "w");
+	fputs("123456789\n", f);
+	fclose(f);
+	assert_int_equal(vnc_password_load(path, pw, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "longer than 8"));
+	f = fopen(path, "w");
+	fputs("s3cr3t!\nsecond line ignored\n", f);
+	fclose(f);
+	assert_int_equal(vnc_password_load(path, pw, err, sizeof(err)), 0);
+	assert_string_equal(pw, "s3cr3t!");
+
+	display_init(&d);
+	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
+	assert_int_equal(vnc_start(&v, &d, &o, err, sizeof(err)), 0);
+	memset(pw, 0, sizeof(pw)); /* the server keeps its own copy */
+	assert_false(connect_with(vnc_address(v), "wrong", &asked));
+	assert_false(connect_with(vnc_address(v), "s3cr3t", &asked)); /* a prefix is not it */
+	assert_true(connect_with(vnc_address(v), "s3cr3t!", &asked));
+	assert_true(asked);
+	{
+		/* And the picture comes after it. */
+		rfbClient *c = rfbGetClient(8, 3, 4);
+		const char *addr = vnc_address(v), *colon = strrchr(addr, ':');
+
+		free(c->serverHost);
+		c->serverHost = strndup(addr, (size_t)(colon - addr));
+		c->serverPort = atoi(colon + 1);
+		client_password = "s3cr3t!";
+		c->GetPassword = give_password;
+		c->appData.encodingsString = "raw";
+		assert_true(rfbInitClient(c, NULL, NULL));
+		wait_for_picture(c, &k);
+		client_free(c);
+	}
+	vnc_stop(v);
+	/* Without a password, no authentication is asked for. */
+	o.password = NULL;
+	assert_int_equal(vnc_start(&v, &d, &o, err, sizeof(err)), 0);
+	assert_true(connect_with(vnc_address(v), "unused", &asked));
+	assert_false(asked);
+	vnc_stop(v);
+	display_detach(&d, &k);
+	display_free(&d);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_bad_clients),
 		cmocka_unit_test(test_web_and_clipboard),
 		cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_password),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
