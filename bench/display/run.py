@@ -46,7 +46,10 @@ def commands(tmp, port):
     ours = [os.path.join(TOP, "build", "phyllo-vmm"), "--kernel", k, "--initramfs", i,
             "--cmdline", CMDLINE, "--cpus", "boot=2", "--memory", "size=512M",
             "--serial", f"socket={sock}"]
+    # debug-threads: QEMU names its vCPU threads "CPU N/KVM", which vnc-probe
+    # tells apart from the rest (without it they count as the VMM's own).
     qemu = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-M", "pc", "-m", "512",
+            "-name", "debug-threads=on",
             "-smp", "2", "-nodefaults", "-no-user-config", "-vga", "none",
             "-chardev", f"socket,id=s0,path={sock},server=on,wait=off", "-serial", "chardev:s0",
             "-vnc", f"127.0.0.1:{port - 5900}", "-kernel", k, "-initrd", i, "-append", CMDLINE]
