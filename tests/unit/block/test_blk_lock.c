@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,16 +60,29 @@ static int try_open(const char *path, bool readonly, char *err, size_t errlen)
 	return ret;
 }
 
-/* Waits (up to 10 s) until qemu-io has the image open: our open PROBE fails. */
-static void wait_for_qemu(const char *img, bool probe_readonly)
+/*
+ * Waits (up to 10 s) until qemu-io has the image open: someone holds byte
+ * 100 (the "consistent read" permission every user takes). Asked with
+ * F_OFD_GETLK, which takes no lock: probing with an open of ours would
+ * hold locks for a moment, and a qemu-io starting just then fails on them
+ * (seen under ASan: "Failed to get shared "write" lock").
+ */
+static void wait_for_qemu(const char *img)
 {
-	char err[512];
+	int fd = open(img, O_RDONLY | O_CLOEXEC);
 
+	assert_true(fd >= 0);
 	for (int i = 0; i < 1000; i++) {
-		if (try_open(img, probe_readonly, err, sizeof(err)) == -EBUSY)
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 1 };
+
+		assert_int_equal(fcntl(fd, F_OFD_GETLK, &fl), 0);
+		if (fl.l_type != F_UNLCK) {
+			close(fd);
 			return;
+		}
 		usleep(10000);
 	}
+	close(fd);
 	fail_msg("qemu-io did not take its locks on %s", img);
 }
 
@@ -108,7 +122,7 @@ static void test_qemu_writer_excludes_us(void **state)
 	(void)state;
 	make_image("lock-w.qcow2", "qcow2");
 	qemu_hold(img, false, "qcow2");
-	wait_for_qemu(img, true);
+	wait_for_qemu(img);
 	expect_busy(img, false, "image is locked by another process");
 	expect_busy(img, true, "image is locked by another process (it holds the \"write\" permission)");
 	qemu_release();
@@ -123,7 +137,7 @@ static void test_qemu_reader_allows_only_readers(void **state)
 	(void)state;
 	make_image("lock-r.qcow2", "qcow2");
 	qemu_hold(img, true, "qcow2");
-	wait_for_qemu(img, false);
+	wait_for_qemu(img);
 	expect_busy(img, false, "does not share the \"write\" permission");
 	assert_int_equal(try_open(img, true, err, sizeof(err)), 0);
 	qemu_release();
@@ -183,7 +197,7 @@ static void test_raw_image_locked_too(void **state)
 	(void)state;
 	make_image("lock.raw", "raw");
 	qemu_hold(img, false, "raw");
-	wait_for_qemu(img, true);
+	wait_for_qemu(img);
 	expect_busy(img, false, "image is locked by another process");
 	qemu_release();
 }
