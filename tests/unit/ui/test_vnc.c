@@ -106,7 +106,8 @@ static void quiet(const char *fmt, ...)
 	(void)fmt;
 }
 
-static rfbClient *connect_to(const char *addr, const char *encodings)
+/* A libvncclient client for the server at addr ("HOST:PORT"), not connected yet. */
+static rfbClient *client_for(const char *addr)
 {
 	rfbClient *c = rfbGetClient(8, 3, 4);
 	const char *colon = strrchr(addr, ':');
@@ -116,6 +117,23 @@ static rfbClient *connect_to(const char *addr, const char *encodings)
 	free(c->serverHost);
 	c->serverHost = strndup(addr, (size_t)(colon - addr));
 	c->serverPort = atoi(colon + 1);
+	return c;
+}
+
+/* A file at path holding text (the web page's, the password's). */
+static void put_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static rfbClient *connect_to(const char *addr, const char *encodings)
+{
+	rfbClient *c = client_for(addr);
+
 	c->canHandleNewFBSize = TRUE;
 	/* "tight+jpeg": tight with JPEG asked for (quality 5, libvncclient's
 	 * default); the rest without. */
@@ -428,21 +446,14 @@ static void test_web_and_clipboard(void **state)
 	struct sendkeys *typist;
 	struct vnc *v;
 	rfbClient *c;
-	FILE *f;
 
 	(void)state;
 	rfbClientLog = rfbClientErr = quiet;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/index.vnc", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("<p>port=$PORT cost=$$5</p>", f);
-	fclose(f);
+	put_text(path, "<p>port=$PORT cost=$$5</p>");
 	snprintf(path, sizeof(path), "%s/a.js", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("export const x = 1;", f);
-	fclose(f);
+	put_text(path, "export const x = 1;");
 	display_init(&d);
 	input_init(&in);
 	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
@@ -599,24 +610,15 @@ static char *give_password(rfbClient *c)
 	return strdup(client_password); /* libvncclient frees it */
 }
 
-/* Try to connect with password pw: true when the server let us in. */
-static bool connect_with(const char *addr, const char *pw, bool *asked)
+/* Connect with password pw (raw encoding): the client, or NULL when the server refused. */
+static rfbClient *connect_with(const char *addr, const char *pw)
 {
-	rfbClient *c = rfbGetClient(8, 3, 4);
-	const char *colon = strrchr(addr, ':');
+	rfbClient *c = client_for(addr);
 
-	assert_non_null(c);
-	free(c->serverHost);
-	c->serverHost = strndup(addr, (size_t)(colon - addr));
-	c->serverPort = atoi(colon + 1);
 	client_password = pw;
 	c->GetPassword = give_password;
-	*asked = false;
-	if (!rfbInitClient(c, NULL, NULL))
-		return false; /* it freed c */
-	*asked = c->authScheme == rfbVncAuth;
-	client_free(c);
-	return true;
+	c->appData.encodingsString = "raw";
+	return rfbInitClient(c, NULL, NULL) ? c : NULL; /* a refused c is freed */
 }
 
 /*
@@ -632,8 +634,7 @@ static void test_password(void **state)
 	char dir[] = "/tmp/phyllo-vncpw-XXXXXX", path[64], pw[VNC_PASSWORD_MAX + 1], err[256];
 	struct vnc_opts o = { .addr = "127.0.0.1:0", .password = pw };
 	struct vnc *v;
-	bool asked;
-	FILE *f;
+	rfbClient *c;
 
 	(void)state;
 	rfbClientLog = rfbClientErr = quiet;
@@ -642,19 +643,13 @@ static void test_password(void **state)
 	/* The file's errors. */
 	assert_int_equal(vnc_password_load(path, pw, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, path));
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fclose(f);
+	put_text(path, "");
 	assert_int_equal(vnc_password_load(path, pw, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "empty"));
-	f = fopen(path, "w");
-	fputs("123456789\n", f);
-	fclose(f);
+	put_text(path, "123456789\n");
 	assert_int_equal(vnc_password_load(path, pw, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "longer than 8"));
-	f = fopen(path, "w");
-	fputs("s3cr3t!\nsecond line ignored\n", f);
-	fclose(f);
+	put_text(path, "s3cr3t!\nsecond line ignored\n");
 	assert_int_equal(vnc_password_load(path, pw, err, sizeof(err)), 0);
 	assert_string_equal(pw, "s3cr3t!");
 
@@ -662,31 +657,21 @@ static void test_password(void **state)
 	assert_int_equal(display_attach(&d, &fake_ops, &k), 0);
 	assert_int_equal(vnc_start(&v, &d, &o, err, sizeof(err)), 0);
 	memset(pw, 0, sizeof(pw)); /* the server keeps its own copy */
-	assert_false(connect_with(vnc_address(v), "wrong", &asked));
-	assert_false(connect_with(vnc_address(v), "s3cr3t", &asked)); /* a prefix is not it */
-	assert_true(connect_with(vnc_address(v), "s3cr3t!", &asked));
-	assert_true(asked);
-	{
-		/* And the picture comes after it. */
-		rfbClient *c = rfbGetClient(8, 3, 4);
-		const char *addr = vnc_address(v), *colon = strrchr(addr, ':');
-
-		free(c->serverHost);
-		c->serverHost = strndup(addr, (size_t)(colon - addr));
-		c->serverPort = atoi(colon + 1);
-		client_password = "s3cr3t!";
-		c->GetPassword = give_password;
-		c->appData.encodingsString = "raw";
-		assert_true(rfbInitClient(c, NULL, NULL));
-		wait_for_picture(c, &k);
-		client_free(c);
-	}
+	assert_null(connect_with(vnc_address(v), "wrong"));
+	assert_null(connect_with(vnc_address(v), "s3cr3t")); /* a prefix is not it */
+	c = connect_with(vnc_address(v), "s3cr3t!");
+	assert_non_null(c);
+	assert_int_equal(c->authScheme, rfbVncAuth);
+	wait_for_picture(c, &k); /* and the picture comes after it */
+	client_free(c);
 	vnc_stop(v);
 	/* Without a password, no authentication is asked for. */
 	o.password = NULL;
 	assert_int_equal(vnc_start(&v, &d, &o, err, sizeof(err)), 0);
-	assert_true(connect_with(vnc_address(v), "unused", &asked));
-	assert_false(asked);
+	c = connect_with(vnc_address(v), "unused");
+	assert_non_null(c);
+	assert_int_not_equal(c->authScheme, rfbVncAuth);
+	client_free(c);
 	vnc_stop(v);
 	display_detach(&d, &k);
 	display_free(&d);
