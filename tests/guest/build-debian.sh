@@ -63,15 +63,19 @@ fi
 NEW=$OUT.new
 rm -rf "$NEW"
 trap 'rm -rf "$NEW"' EXIT
+# publish: the finished $NEW becomes $OUT.
+publish() {
+	rm -rf "$OUT"
+	mv "$NEW" "$OUT"
+	trap - EXIT
+}
 # A build with the same key is kept per machine (PHYLLO_CACHE), so a new
 # checkout (CI's clean clone) copies it instead of running mmdebstrap
 # again; only the newest key is kept there.
 CACHE=${PHYLLO_CACHE:-$HOME/.cache/phyllome}/debian
 if [[ -f "$CACHE/$sig/.stamp" && -f "$CACHE/$sig/rootfs.qcow2" ]]; then
 	cp -a "$CACHE/$sig" "$NEW"
-	rm -rf "$OUT"
-	mv "$NEW" "$OUT"
-	trap - EXIT
+	publish
 	echo "guest: $OUT copied from $CACHE/$sig (built before with the same key)" >&2
 	exit 0
 fi
@@ -153,6 +157,4 @@ else
 	rm -rf "$CACHE/$sig.new"
 	echo "guest: warning: could not keep a copy in $CACHE" >&2
 fi
-rm -rf "$OUT"
-mv "$NEW" "$OUT"
-trap - EXIT
+publish
