@@ -32,6 +32,8 @@ LAYERS = {
     "ui": {"base", "dev", "ui"},
     "remote": {"base", "api", "remote"},
     "vmm": {"*"},
+    "manager": {"base", "block", "manager"},
+    "cli": {"base", "manager", "cli"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z0-9_]+)/')
 

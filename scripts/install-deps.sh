@@ -29,6 +29,8 @@ PKGS=(
 	libsdl2-dev xvfb xdotool
 	# the web page's browser test (tests/ui/: Debian's Chromium, driven by npm's playwright-core)
 	chromium
+	# the manager (phyllod, phyllo): its state, its HTTP API, its client, image checksums
+	libsqlite3-dev libmicrohttpd-dev libcurl4-gnutls-dev nettle-dev
 	# benchmarks (bench/blk runs the host's fio inside its guest)
 	fio
 )

@@ -84,6 +84,17 @@ for t in run sdl-window; do
 	fi
 done
 
+# The manager's daemon and CLI on the host (images need no VM), in the
+# release build and under ASan+UBSan.
+echo "== manager tests"
+for b in "$build" "$build/sanitize"; do
+	if PHYLLO_BUILD="$b" "$top/tests/manager/run"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
+
 echo "== end-to-end tests"
 e2e_log=$(mktemp)
 "$top/tests/e2e/run" 2>&1 | tee "$e2e_log"

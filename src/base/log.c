@@ -13,6 +13,9 @@
 
 static enum log_level current_level = LOG_WARN;
 static int log_fd = STDERR_FILENO;
+static const char *prog_name = "phyllo-vmm";
+
+void log_set_program(const char *name) { prog_name = name; }
 
 void log_set_level(enum log_level level) { current_level = level; }
 enum log_level log_get_level(void) { return current_level; }
@@ -38,7 +41,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level > current_level)
 		return;
-	n = snprintf(line, sizeof(line), "phyllo-vmm: %s: ", names[level]);
+	n = snprintf(line, sizeof(line), "%s: %s: ", prog_name, names[level]);
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);

@@ -20,6 +20,8 @@
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(enum log_level level);
+/* The prefix of every line ("phyllo-vmm" unless set; a static string). */
+void log_set_program(const char *name);
 enum log_level log_get_level(void);
 /* Redirect messages to PATH (appending). Returns 0 or -errno. */
 int log_set_file(const char *path);

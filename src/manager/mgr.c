@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * phyllod's routes (mgr.h): requests are checked here, whole, before the
+ * store or the image code sees them: a body that is not a JSON object of
+ * the documented keys and types is a 400 naming the key, an unknown route
+ * a 404, a known one with the wrong method a 405 with Allow's list in the
+ * message. JSON is jansson's, as in phyllo-vmm's API.
+ */
+#include "manager/mgr.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/log.h"
+#include "manager/image.h"
+#include "phyllome-version.h"
+
+struct mgr {
+	struct store *db;
+	char *images_dir;
+	int lock_fd; /* data_dir/phyllod.lock, flock()ed while we run */
+};
+
+/* One daemon per data folder: a second would race the first's state. */
+static int lock_data_dir(struct mgr *m, const char *data_dir, char *err, size_t errlen)
+{
+	char *path;
+	int ret = 0;
+
+	if (asprintf(&path, "%s/phyllod.lock", data_dir) < 0) {
+		errbuf_set(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	m->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (m->lock_fd < 0) {
+		ret = -errno;
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
+	} else if (flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		errbuf_set(err, errlen, "%s: %s", data_dir, ret == -EBUSY ?
+			   "another phyllod uses this data folder" : strerror(errno));
+	}
+	free(path);
+	return ret;
+}
+
+static int make_dir(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char parent[4096];
+
+	/* Parents first (~/.local/share may not exist yet), 0700 like it. */
+	snprintf(parent, sizeof(parent), "%s", path);
+	for (char *p = strchr(parent + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(parent, 0700) < 0 && errno != EEXIST)
+			break; /* the final mkdir below says why */
+		*p = '/';
+	}
+
+	if (mkdir(path, 0700) == 0 || (errno == EEXIST && stat(path, &st) == 0 &&
+				       S_ISDIR(st.st_mode)))
+		return 0;
+	errbuf_set(err, errlen, "%s: %s", path,
+		   errno == EEXIST ? "exists and is not a folder" : strerror(errno));
+	return -errno;
+}
+
+int mgr_open(struct mgr **out, const char *data_dir, char *err, size_t errlen)
+{
+	struct mgr *m = calloc(1, sizeof(*m));
+	char *db_path = NULL;
+	int ret;
+
+	*out = NULL;
+	if (m)
+		m->lock_fd = -1;
+	if (!m || asprintf(&db_path, "%s/phyllome.db", data_dir) < 0 ||
+	    asprintf(&m->images_dir, "%s/images", data_dir) < 0) {
+		free(m);
+		errbuf_set(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = make_dir(data_dir, err, errlen);
+	if (!ret)
+		ret = lock_data_dir(m, data_dir, err, errlen);
+	if (!ret)
+		ret = make_dir(m->images_dir, err, errlen);
+	if (!ret)
+		ret = store_open(&m->db, db_path, err, errlen);
+	free(db_path);
+	if (ret) {
+		mgr_close(m);
+		return ret;
+	}
+	image_recover(m->db, m->images_dir);
+	*out = m;
+	return 0;
+}
+
+void mgr_close(struct mgr *m)
+{
+	if (!m)
+		return;
+	store_close(m->db);
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	free(m->images_dir);
+	free(m);
+}
+
+static void reply_json(struct mgr_reply *r, int status, json_t *v)
+{
+	r->status = status;
+	r->body = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	if (v && !r->body) {
+		r->status = 500;
+		r->body = strdup("{\"message\":\"out of memory\"}");
+	}
+	json_decref(v);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+reply_error(struct mgr_reply *r, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	json_t *v;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v = json_pack("{s:s}", "message", msg);
+	if (!v) {
+		/* Not UTF-8 (a client's bytes echoed): say it in ASCII. */
+		for (char *c = msg; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+				*c = '?';
+		v = json_pack("{s:s}", "message", msg);
+	}
+	reply_json(r, status, v);
+}
+
+/* -errno from the store or the images -> an HTTP status. */
+static int status_of(int ret)
+{
+	switch (ret) {
+	case -EINVAL: case -EACCES: case -EPERM: case -EISDIR:
+		return 400;
+	case -ENOENT:
+		return 404;
+	case -EBUSY: case -EEXIST:
+		return 409;
+	case -ENOSPC: case -EDQUOT:
+		return 507;
+	default:
+		return 500;
+	}
+}
+
+static json_t *image_json(const struct store_image *im)
+{
+	json_t *tags = json_array();
+
+	for (size_t i = 0; i < im->ntags; i++)
+		json_array_append_new(tags, json_string(im->tags[i]));
+	return json_pack("{s:s, s:o, s:s, s:I, s:I, s:I, s:s, s:s}", "id", im->id, "tags", tags,
+			 "format", im->format, "size", (json_int_t)im->size, "virtual_size",
+			 (json_int_t)im->virtual_size, "created", (json_int_t)im->created,
+			 "source", im->source, "path", im->path);
+}
+
+/* body as a JSON object whose keys are all in allowed (NULL-terminated). */
+static json_t *parse_object(const char *body, size_t len, const char *const *allowed,
+			    struct mgr_reply *r)
+{
+	json_error_t jerr;
+	json_t *v;
+	const char *key;
+	json_t *val;
+
+	if (!body || len == 0) {
+		reply_error(r, 400, "the request needs a JSON object as its body");
+		return NULL;
+	}
+	v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!v) {
+		reply_error(r, 400, "body is not JSON: %s (at line %d, column %d)", jerr.text,
+			    jerr.line, jerr.column);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		reply_error(r, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	json_object_foreach(v, key, val) {
+		bool ok = false;
+
+		for (size_t i = 0; allowed[i]; i++)
+			ok |= strcmp(key, allowed[i]) == 0;
+		if (!ok) {
+			reply_error(r, 400, "unknown key '%s'", key);
+			json_decref(v);
+			return NULL;
+		}
+		if (!json_is_string(val)) {
+			reply_error(r, 400, "'%s' must be a string", key);
+			json_decref(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static const char *opt_string(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* "force", "force=1" or "force=true" in a query string. */
+static bool query_flag(const char *query, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *q = query; q && *q;) {
+		const char *end = strchr(q, '&');
+		size_t len = end ? (size_t)(end - q) : strlen(q);
+
+		if (len >= n && strncmp(q, name, n) == 0) {
+			const char *v = q + n;
+			size_t vlen = len - n;
+
+			if (vlen == 0 || (vlen == 2 && strncmp(v, "=1", 2) == 0) ||
+			    (vlen == 5 && strncmp(v, "=true", 5) == 0))
+				return true;
+		}
+		q = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static void images_list(struct mgr *m, struct mgr_reply *r)
+{
+	struct store_image *list;
+	char err[512];
+	size_t n;
+	int ret = store_image_list(m->db, &list, &n, err, sizeof(err));
+	json_t *arr;
+
+	if (ret) {
+		reply_error(r, status_of(ret), "%s", err);
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, image_json(&list[i]));
+	store_image_list_free(list, n);
+	reply_json(r, 200, arr);
+}
+
+static void images_import(struct mgr *m, const char *body, size_t len, struct mgr_reply *r)
+{
+	static const char *const keys[] = { "path", "format", "tag", NULL };
+	json_t *o = parse_object(body, len, keys, r);
+	struct image_import_req req = {0};
+	struct store_image im;
+	char err[1024];
+	bool created;
+	int ret;
+
+	if (!o)
+		return;
+	req.path = opt_string(o, "path");
+	req.format = opt_string(o, "format");
+	req.tag = opt_string(o, "tag");
+	if (!req.path) {
+		reply_error(r, 400, "'path' is required: the file to import");
+		json_decref(o);
+		return;
+	}
+	ret = image_import(m->db, m->images_dir, &req, &im, &created, err, sizeof(err));
+	json_decref(o);
+	if (ret) {
+		reply_error(r, status_of(ret), "%s", err);
+		return;
+	}
+	reply_json(r, created ? 201 : 200, image_json(&im));
+	store_image_clear(&im);
+}
+
+static void image_one(struct mgr *m, const char *method, const char *ref, const char *query,
+		      struct mgr_reply *r)
+{
+	char id[STORE_ID_LEN + 1], err[512];
+	struct store_image im;
+	bool deleted;
+	int ret;
+
+	store_lock(m->db);
+	if (strcmp(method, "GET") == 0) {
+		ret = store_image_resolve(m->db, ref, id, err, sizeof(err));
+		if (!ret)
+			ret = store_image_get(m->db, id, &im, err, sizeof(err));
+		if (!ret) {
+			reply_json(r, 200, image_json(&im));
+			store_image_clear(&im);
+		}
+	} else {
+		ret = image_remove(m->db, ref, query_flag(query, "force"), id, &deleted, err,
+				   sizeof(err));
+		if (!ret)
+			reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", deleted));
+	}
+	store_unlock(m->db);
+	if (ret)
+		reply_error(r, status_of(ret), "%s", err);
+}
+
+static void image_tag_route(struct mgr *m, const char *ref, const char *body, size_t len,
+			    struct mgr_reply *r)
+{
+	static const char *const keys[] = { "tag", NULL };
+	json_t *o = parse_object(body, len, keys, r);
+	char err[512];
+	int ret;
+
+	if (!o)
+		return;
+	if (!opt_string(o, "tag")) {
+		reply_error(r, 400, "'tag' is required: the new name[:tag]");
+		json_decref(o);
+		return;
+	}
+	store_lock(m->db);
+	ret = image_tag(m->db, ref, opt_string(o, "tag"), err, sizeof(err));
+	store_unlock(m->db);
+	json_decref(o);
+	if (ret)
+		reply_error(r, status_of(ret), "%s", err);
+	else
+		reply_json(r, 204, NULL);
+}
+
+static bool is(const char *method, const char *want)
+{
+	return strcmp(method, want) == 0;
+}
+
+void mgr_handle(struct mgr *m, const char *method, const char *path, const char *query,
+		const char *body, size_t body_len, struct mgr_reply *r)
+{
+	const char *rest;
+
+	r->status = 500;
+	r->body = NULL;
+	if (body_len > MGR_MAX_BODY) {
+		reply_error(r, 413, "request body of %zu bytes: at most %d", body_len,
+			    MGR_MAX_BODY);
+		return;
+	}
+	if (strcmp(path, "/v1/version") == 0) {
+		if (!is(method, "GET"))
+			goto method;
+		reply_json(r, 200, json_pack("{s:s, s:i}", "version", PHYLLOME_VERSION,
+					     "schema", store_schema_version(m->db)));
+		return;
+	}
+	if (strcmp(path, "/v1/images") == 0) {
+		if (is(method, "GET"))
+			images_list(m, r);
+		else if (is(method, "POST"))
+			images_import(m, body, body_len, r);
+		else
+			goto method;
+		return;
+	}
+	if (strncmp(path, "/v1/images/", 11) == 0 && path[11]) {
+		char ref[256];
+		const char *slash;
+
+		rest = path + 11;
+		slash = strchr(rest, '/');
+		if ((slash ? (size_t)(slash - rest) : strlen(rest)) >= sizeof(ref)) {
+			reply_error(r, 404, "no image '%.40s...'", rest);
+			return;
+		}
+		snprintf(ref, sizeof(ref), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest),
+			 rest);
+		if (!slash) {
+			if (is(method, "GET") || is(method, "DELETE"))
+				image_one(m, method, ref, query, r);
+			else
+				goto method;
+			return;
+		}
+		if (strcmp(slash, "/tag") == 0) {
+			if (is(method, "POST"))
+				image_tag_route(m, ref, body, body_len, r);
+			else
+				goto method;
+			return;
+		}
+	}
+	reply_error(r, 404, "no route %s %s", method, path);
+	return;
+method:
+	reply_error(r, 405, "%s is not allowed on %s", method, path);
+}
