@@ -124,6 +124,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+__attribute__((format(printf, 2, 0)))
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];

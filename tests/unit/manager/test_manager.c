@@ -28,7 +28,7 @@
 
 static char dir[64];
 
-static void sh_ok(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void sh_ok(const char *fmt, ...)
 {
 	char cmd[1024];
 	va_list ap;
