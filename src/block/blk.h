@@ -53,6 +53,16 @@ int blk_open(const char *path, const struct blk_open_opts *o, struct blk **out,
 /* Flushes a writable image and closes it and its backing chain. */
 void blk_close(struct blk *b);
 
+/*
+ * Creates a new qcow2 image at PATH of SIZE bytes (a multiple of 512), empty
+ * or, with BACKING, an overlay reading what it has not written from that file
+ * (BACKING_FMT "raw" or "qcow2", or NULL to have readers probe it; a relative
+ * BACKING is relative to PATH's folder, as in QEMU). Never replaces an
+ * existing file (-EEXIST). -errno and a message naming PATH on failure.
+ */
+int blk_create_qcow2(const char *path, uint64_t size, const char *backing,
+		     const char *backing_fmt, char *err, size_t errlen);
+
 uint64_t blk_size(const struct blk *b);	/* virtual size in bytes */
 bool blk_is_readonly(const struct blk *b);
 const char *blk_format_name(const struct blk *b);	/* "raw" or "qcow2" */
