@@ -13,9 +13,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 mode=${DEMO_MODE:-poweroff}
 echo "demo: booting build/guest/vmlinuz with phyllo-vmm (2 vCPUs, 512 MiB)..." >&2
-# A direct Linux boot does not need the box's patched QEMU (firmware guests
-# do): use it if it is built, else Debian's, rather than build it first.
-export KVMBOX_QEMU=${KVMBOX_QEMU:-cached}
 exec tools/kvmbox -- build/phyllo-vmm -v \
 	--kernel build/guest/vmlinuz --initramfs build/guest/initramfs.cpio.gz \
 	--cmdline "console=ttyS0 phyllo.mode=$mode" --cpus boot=2 --memory size=512M

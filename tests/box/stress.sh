@@ -19,8 +19,10 @@
 # The firmware modes use QEMU-KVM as the L2 VMM so that what they show does
 # not depend on phyllo-vmm's firmware support.
 #   -q QEMU        the box's qemu-system-x86_64 (KVMBOX_QEMU): a path, or
-#                  "debian" (/usr/bin's) or "patched" (tools/qemu-box/
-#                  build.sh's); default: what kvmbox uses by default
+#                  "debian" (/usr/bin's), "backports" (tools/qemu-box/
+#                  backports.sh's) or "patched" (tools/qemu-box/build.sh's);
+#                  default: patched for the firmware modes, else what
+#                  kvmbox uses by default (backports)
 #   -k KERNEL_PKG  the box's L1 kernel (KVMBOX_KERNEL_PKG), e.g.
 #                  linux-image-6.12-amd64; default: the test guest's
 #   -o DIR         results directory (build/box-stress)
@@ -64,6 +66,11 @@ done
 case $QEMU in
 debian) QEMU=/usr/bin/qemu-system-x86_64 ;;
 patched) QEMU=$("$TOP/tools/qemu-box/build.sh") ;;
+backports) QEMU=$("$TOP/tools/qemu-box/backports.sh" 2>/dev/null) ;;
+'')	# Firmware guests abort every unpatched QEMU (docs/testing.md).
+	if [[ ",$MODES," == *,shell,* || ",$MODES," == *,iso-* ]]; then
+		QEMU=$("$TOP/tools/qemu-box/build.sh")
+	fi ;;
 esac
 [[ -z "$QEMU" || -x "$QEMU" ]] || { echo "stress: no executable QEMU at '$QEMU'" >&2; exit 2; }
 mkdir -p "$OUT"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# A candidate for the test box's QEMU, for comparisons only (tests/box/
-# stress.sh -q backports): QEMU 10.0 from Debian's bookworm-backports,
-# unpacked into the cache instead of installed, so the machine keeps
-# Debian 12's qemu-system-x86 and nothing else changes.
+# The test box's QEMU (tools/kvmbox's default since 2026-12-05; why:
+# docs/testing.md, "The stress harness"): QEMU 10.0 from Debian's
+# bookworm-backports, unpacked into the cache instead of installed, so the
+# machine keeps Debian 12's qemu-system-x86 and nothing else changes.
 #
 #   tools/qemu-box/backports.sh     prints the path of qemu-system-x86_64
 #
