@@ -119,7 +119,17 @@ int blk_create_qcow2(const char *path, uint64_t size, const char *backing,
 		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	ret = file_pwrite_all(fd, img, total * CREATE_CLUSTER, 0);
+	/* Sparse: only the header, the table entry and the refcounts are
+	 * written; the rest (the zero L1 table) stays a hole. */
+	if (ftruncate(fd, (off_t)(total * CREATE_CLUSTER)) < 0)
+		ret = -errno;
+	else
+		ret = file_pwrite_all(fd, img, off + blen, 0);
+	if (!ret)
+		ret = file_pwrite_all(fd, img + CREATE_CLUSTER, 8, CREATE_CLUSTER);
+	if (!ret)
+		ret = file_pwrite_all(fd, img + (total - 1) * CREATE_CLUSTER, total * 2,
+				      (total - 1) * CREATE_CLUSTER);
 	if (!ret && (fchmod(fd, 0600) < 0 || fsync(fd) < 0))
 		ret = -errno;
 	if (!ret && link(tmp, path) < 0)

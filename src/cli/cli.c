@@ -8,6 +8,7 @@
  * since they already name what is wrong.
  */
 #include "cli/cli.h"
+#include "cli/cli_priv.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -27,10 +28,6 @@
 
 #define MAX_REPLY (16u << 20)
 
-struct cli {
-	char socket[4096];
-	FILE *out, *err;
-};
 
 struct buf {
 	char *data;
@@ -122,9 +119,7 @@ static int call(struct cli *c, const char *method, const char *path, json_t *bod
 	return 0;
 }
 
-/* A request that must answer 2xx: the reply (or NULL), else print the
- * daemon's message and return NULL with *failed set. */
-static json_t *call_ok(struct cli *c, const char *method, const char *path, json_t *body,
+json_t *call_ok(struct cli *c, const char *method, const char *path, json_t *body,
 		       bool *failed)
 {
 	long status = 0;
@@ -144,8 +139,7 @@ static json_t *call_ok(struct cli *c, const char *method, const char *path, json
 	return reply;
 }
 
-/* path + "/" + the escaped reference. */
-static void ref_path(char *out, size_t outlen, const char *prefix, const char *ref,
+void ref_path(char *out, size_t outlen, const char *prefix, const char *ref,
 		     const char *suffix)
 {
 	char *e = curl_easy_escape(NULL, ref, 0);
@@ -154,7 +148,7 @@ static void ref_path(char *out, size_t outlen, const char *prefix, const char *r
 	curl_free(e);
 }
 
-static void human_size(uint64_t n, char *out, size_t outlen)
+void human_size(uint64_t n, char *out, size_t outlen)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double v = (double)n;
@@ -170,7 +164,7 @@ static void human_size(uint64_t n, char *out, size_t outlen)
 		snprintf(out, outlen, "%.*f %s", v < 10 ? 1 : 0, v, units[u]);
 }
 
-static void human_age(int64_t t, char *out, size_t outlen)
+void human_age(int64_t t, char *out, size_t outlen)
 {
 	int64_t d = (int64_t)time(NULL) - t;
 
@@ -283,27 +277,27 @@ usage:
 	return 2;
 }
 
-static int image_inspect(struct cli *c, int argc, char **argv)
+int inspect_refs(struct cli *c, const char *prefix, const char *usage, int argc, char **argv)
 {
 	json_t *all = json_array();
 	int status = 0;
 
 	if (argc < 1) {
-		fprintf(c->err, "usage: phyllo image inspect IMAGE...\n");
+		fprintf(c->err, "usage: %s\n", usage);
 		json_decref(all);
 		return 2;
 	}
 	for (int a = 0; a < argc; a++) {
 		char path[1024];
 		bool failed;
-		json_t *im;
+		json_t *one;
 
-		ref_path(path, sizeof(path), "/v1/images", argv[a], "");
-		im = call_ok(c, "GET", path, NULL, &failed);
+		ref_path(path, sizeof(path), prefix, argv[a], "");
+		one = call_ok(c, "GET", path, NULL, &failed);
 		if (failed)
 			status = 1;
 		else
-			json_array_append_new(all, im);
+			json_array_append_new(all, one);
 	}
 	if (json_array_size(all)) {
 		char *text = json_dumps(all, JSON_INDENT(2));
@@ -395,10 +389,19 @@ static void usage(FILE *f)
 		"  image tag IMAGE NAME[:TAG]     give an image another name\n"
 		"  image rm [-f] IMAGE...         remove a tag, or the image with its last one\n"
 		"                                 (also: rmi)\n"
+		"VMs:\n"
+		"  create [--name NAME] [--cpus N] [-m SIZE] [--kernel FILE [--initramfs FILE]\n"
+		"         [--cmdline TEXT]] IMAGE\n"
+		"                                 a VM whose disk is a copy-on-write overlay on\n"
+		"                                 IMAGE (1 vCPU, 1 GiB unless told)\n"
+		"  ps [-a] [-q]                   list running VMs (-a: all)\n"
+		"  inspect VM...                  everything about VMs, as JSON\n"
+		"  rm VM...                       remove VMs that are not running, and their disks\n"
 		"Other:\n"
 		"  version                        the CLI's and the daemon's versions\n"
 		"\n"
-		"IMAGE is NAME[:TAG] (TAG defaults to latest) or an ID prefix.\n"
+		"IMAGE is NAME[:TAG] (TAG defaults to latest) or an ID prefix; VM a name or an\n"
+		"ID prefix.\n"
 		"phyllo talks to phyllod on $PHYLLO_SOCKET, $XDG_RUNTIME_DIR/phyllome/phyllod.sock\n"
 		"or /tmp/phyllome-UID/phyllod.sock (docs/manager.md).\n");
 }
@@ -455,7 +458,8 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 		if (strcmp(cmd, "ls") == 0 || strcmp(cmd, "list") == 0)
 			return image_ls(&c, n, rest);
 		if (strcmp(cmd, "inspect") == 0)
-			return image_inspect(&c, n, rest);
+			return inspect_refs(&c, "/v1/images", "phyllo image inspect IMAGE...", n,
+					    rest);
 		if (strcmp(cmd, "rm") == 0)
 			return image_rm(&c, n, rest);
 		if (strcmp(cmd, "tag") == 0)
@@ -469,6 +473,14 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 		return image_rm(&c, n, rest);
 	if (strcmp(cmd, "version") == 0)
 		return version(&c);
+	if (strcmp(cmd, "create") == 0)
+		return vm_create_cmd(&c, n, rest);
+	if (strcmp(cmd, "ps") == 0)
+		return vm_ps(&c, n, rest);
+	if (strcmp(cmd, "inspect") == 0)
+		return vm_inspect(&c, n, rest);
+	if (strcmp(cmd, "rm") == 0)
+		return vm_rm(&c, n, rest);
 	fprintf(err, "phyllo: unknown command '%s' (phyllo --help lists them)\n", cmd);
 	return 2;
 }

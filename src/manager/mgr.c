@@ -23,11 +23,13 @@
 
 #include "base/log.h"
 #include "manager/image.h"
+#include "manager/vm.h"
 #include "phyllome-version.h"
 
 struct mgr {
 	struct store *db;
 	char *images_dir;
+	char *vms_dir;
 	int lock_fd; /* data_dir/phyllod.lock, flock()ed while we run */
 };
 
@@ -86,7 +88,8 @@ int mgr_open(struct mgr **out, const char *data_dir, char *err, size_t errlen)
 	if (m)
 		m->lock_fd = -1;
 	if (!m || asprintf(&db_path, "%s/phyllome.db", data_dir) < 0 ||
-	    asprintf(&m->images_dir, "%s/images", data_dir) < 0) {
+	    asprintf(&m->images_dir, "%s/images", data_dir) < 0 ||
+	    asprintf(&m->vms_dir, "%s/vms", data_dir) < 0) {
 		free(m);
 		errbuf_set(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -97,6 +100,8 @@ int mgr_open(struct mgr **out, const char *data_dir, char *err, size_t errlen)
 	if (!ret)
 		ret = make_dir(m->images_dir, err, errlen);
 	if (!ret)
+		ret = make_dir(m->vms_dir, err, errlen);
+	if (!ret)
 		ret = store_open(&m->db, db_path, err, errlen);
 	free(db_path);
 	if (ret) {
@@ -104,6 +109,7 @@ int mgr_open(struct mgr **out, const char *data_dir, char *err, size_t errlen)
 		return ret;
 	}
 	image_recover(m->db, m->images_dir);
+	vm_recover(m->db, m->vms_dir);
 	*out = m;
 	return 0;
 }
@@ -116,6 +122,7 @@ void mgr_close(struct mgr *m)
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
 	free(m->images_dir);
+	free(m->vms_dir);
 	free(m);
 }
 
@@ -181,7 +188,8 @@ static json_t *image_json(const struct store_image *im)
 			 "source", im->source, "path", im->path);
 }
 
-/* body as a JSON object whose keys are all in allowed (NULL-terminated). */
+/* body as a JSON object whose keys are all in allowed (NULL-terminated);
+ * a key is a string, or an integer when its name in allowed ends in '#'. */
 static json_t *parse_object(const char *body, size_t len, const char *const *allowed,
 			    struct mgr_reply *r)
 {
@@ -206,17 +214,25 @@ static json_t *parse_object(const char *body, size_t len, const char *const *all
 		return NULL;
 	}
 	json_object_foreach(v, key, val) {
-		bool ok = false;
+		bool ok = false, integer = false;
 
-		for (size_t i = 0; allowed[i]; i++)
-			ok |= strcmp(key, allowed[i]) == 0;
+		for (size_t i = 0; allowed[i]; i++) {
+			size_t n = strcspn(allowed[i], "#");
+
+			if (strlen(key) == n && strncmp(key, allowed[i], n) == 0) {
+				ok = true;
+				integer = allowed[i][n] == '#';
+			}
+		}
 		if (!ok) {
 			reply_error(r, 400, "unknown key '%s'", key);
 			json_decref(v);
 			return NULL;
 		}
-		if (!json_is_string(val)) {
-			reply_error(r, 400, "'%s' must be a string", key);
+		if (integer ? !json_is_integer(val) || json_integer_value(val) < 0
+			    : !json_is_string(val)) {
+			reply_error(r, 400, "'%s' must be %s", key,
+				    integer ? "a whole number, 0 or more" : "a string");
 			json_decref(v);
 			return NULL;
 		}
@@ -353,9 +369,124 @@ static void image_tag_route(struct mgr *m, const char *ref, const char *body, si
 		reply_json(r, 204, NULL);
 }
 
+static json_t *vm_json(const struct store_vm *vm)
+{
+	json_t *config = vm->config ? json_loads(vm->config, 0, NULL) : NULL;
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:I, s:s, s:o, s:i, s:I, s:s}",
+			 "id", vm->id, "name", vm->name, "image", vm->image_id, "state",
+			 vm->state, "created", (json_int_t)vm->created, "cpus", (int)vm->cpus,
+			 "memory_mib", (json_int_t)vm->memory_mib, "disk", vm->disk ? vm->disk : "", "config",
+			 config ? config : json_object(), "pid", vm->pid, "started",
+			 (json_int_t)vm->started, "reason", vm->reason ? vm->reason : "");
+}
+
+static void vms_list(struct mgr *m, struct mgr_reply *r)
+{
+	struct store_vm *list;
+	char err[512];
+	size_t n;
+	int ret = store_vm_list(m->db, &list, &n, err, sizeof(err));
+	json_t *arr;
+
+	if (ret) {
+		reply_error(r, status_of(ret), "%s", err);
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, vm_json(&list[i]));
+	store_vm_list_free(list, n);
+	reply_json(r, 200, arr);
+}
+
+static void vms_create(struct mgr *m, const char *body, size_t len, struct mgr_reply *r)
+{
+	static const char *const keys[] = { "image", "name", "cpus#", "memory_mib#", "kernel",
+					    "initramfs", "cmdline", NULL };
+	json_t *o = parse_object(body, len, keys, r);
+	struct vm_create_req req = {0};
+	struct store_vm vm;
+	json_int_t cpus, mem;
+	char err[1024];
+	int ret;
+
+	if (!o)
+		return;
+	req.image = opt_string(o, "image");
+	req.name = opt_string(o, "name");
+	req.kernel = opt_string(o, "kernel");
+	req.initramfs = opt_string(o, "initramfs");
+	req.cmdline = opt_string(o, "cmdline");
+	cpus = json_integer_value(json_object_get(o, "cpus"));
+	mem = json_integer_value(json_object_get(o, "memory_mib"));
+	if (!req.image) {
+		reply_error(r, 400, "'image' is required: the image the VM's disk starts from");
+	} else if (json_object_get(o, "cpus") && (cpus < 1 || cpus > VM_MAX_CPUS)) {
+		reply_error(r, 400, "'cpus' %lld: 1 to %d", (long long)cpus, VM_MAX_CPUS);
+	} else if (json_object_get(o, "memory_mib") && (mem < VM_MIN_MEMORY_MIB ||
+							mem > (1ll << 22))) {
+		reply_error(r, 400, "'memory_mib' %lld: %d to %lld", (long long)mem,
+			    VM_MIN_MEMORY_MIB, 1ll << 22);
+	} else {
+		req.cpus = (unsigned)cpus;
+		req.memory_mib = (uint64_t)mem;
+		ret = vm_create(m->db, m->vms_dir, &req, &vm, err, sizeof(err));
+		if (ret) {
+			reply_error(r, status_of(ret), "%s", err);
+		} else {
+			reply_json(r, 201, vm_json(&vm));
+			store_vm_clear(&vm);
+		}
+	}
+	json_decref(o);
+}
+
+static void vm_one(struct mgr *m, const char *method, const char *ref, struct mgr_reply *r)
+{
+	char id[STORE_ID_LEN + 1], err[512];
+	struct store_vm vm;
+	int ret;
+
+	store_lock(m->db);
+	if (strcmp(method, "GET") == 0) {
+		ret = store_vm_resolve(m->db, ref, id, err, sizeof(err));
+		if (!ret)
+			ret = store_vm_get(m->db, id, &vm, err, sizeof(err));
+		if (!ret) {
+			reply_json(r, 200, vm_json(&vm));
+			store_vm_clear(&vm);
+		}
+	} else {
+		ret = vm_remove(m->db, ref, id, err, sizeof(err));
+		if (!ret)
+			reply_json(r, 200, json_pack("{s:s}", "id", id));
+	}
+	store_unlock(m->db);
+	if (ret)
+		reply_error(r, status_of(ret), "%s", err);
+}
+
 static bool is(const char *method, const char *want)
 {
 	return strcmp(method, want) == 0;
+}
+
+/* "/v1/PREFIX/REF[/REST]": the reference into ref, *rest at "/REST" or NULL.
+ * False (and a 404 in r) when it is too long to name anything. */
+static bool split_ref(const char *path, size_t prefix, const char *what, char *ref,
+		      size_t reflen, const char **rest, struct mgr_reply *r)
+{
+	const char *p = path + prefix, *slash = strchr(p, '/');
+	size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+	if (n >= reflen) {
+		reply_error(r, 404, "no %s '%.40s...'", what, p);
+		return false;
+	}
+	snprintf(ref, reflen, "%.*s", (int)n, p);
+	*rest = slash;
+	return true;
 }
 
 void mgr_handle(struct mgr *m, const char *method, const char *path, const char *query,
@@ -386,18 +517,34 @@ void mgr_handle(struct mgr *m, const char *method, const char *path, const char 
 			goto method;
 		return;
 	}
+	if (strcmp(path, "/v1/vms") == 0) {
+		if (is(method, "GET"))
+			vms_list(m, r);
+		else if (is(method, "POST"))
+			vms_create(m, body, body_len, r);
+		else
+			goto method;
+		return;
+	}
+	if (strncmp(path, "/v1/vms/", 8) == 0 && path[8]) {
+		char ref[256];
+
+		if (!split_ref(path, 8, "VM", ref, sizeof(ref), &rest, r))
+			return;
+		if (!rest) {
+			if (is(method, "GET") || is(method, "DELETE"))
+				vm_one(m, method, ref, r);
+			else
+				goto method;
+			return;
+		}
+	}
 	if (strncmp(path, "/v1/images/", 11) == 0 && path[11]) {
 		char ref[256];
 		const char *slash;
 
-		rest = path + 11;
-		slash = strchr(rest, '/');
-		if ((slash ? (size_t)(slash - rest) : strlen(rest)) >= sizeof(ref)) {
-			reply_error(r, 404, "no image '%.40s...'", rest);
+		if (!split_ref(path, 11, "image", ref, sizeof(ref), &slash, r))
 			return;
-		}
-		snprintf(ref, sizeof(ref), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest),
-			 rest);
 		if (!slash) {
 			if (is(method, "GET") || is(method, "DELETE"))
 				image_one(m, method, ref, query, r);

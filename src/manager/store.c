@@ -23,12 +23,8 @@
 #include <sqlite3.h>
 
 #include "base/log.h"
+#include "manager/store_priv.h"
 
-struct store {
-	sqlite3 *db;
-	char *path;
-	pthread_mutex_t lock;
-};
 
 void store_lock(struct store *s)
 {
@@ -70,17 +66,26 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL,"
 	"  subject TEXT NOT NULL,"
 	"  message TEXT NOT NULL);",
+	/* 2: what a VM is made of and what became of its process. */
+	[2] =
+	"ALTER TABLE vms ADD COLUMN cpus INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE vms ADD COLUMN memory_mib INTEGER NOT NULL DEFAULT 512;"
+	"ALTER TABLE vms ADD COLUMN disk TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE vms ADD COLUMN config TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE vms ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE vms ADD COLUMN started INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE vms ADD COLUMN reason TEXT NOT NULL DEFAULT '';",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION + 1,
 	       "STORE_SCHEMA_VERSION is the last migration");
 
-static int db_fail(struct store *s, const char *what, char *err, size_t errlen)
+int store_db_fail(struct store *s, const char *what, char *err, size_t errlen)
 {
 	errbuf_set(err, errlen, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 	return -EIO;
 }
 
-static int exec(struct store *s, const char *sql, char *err, size_t errlen)
+int store_exec(struct store *s, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
@@ -92,19 +97,19 @@ static int exec(struct store *s, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
-static sqlite3_stmt *prepare(struct store *s, const char *sql, char *err, size_t errlen)
+sqlite3_stmt *store_prepare(struct store *s, const char *sql, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_fail(s, "prepare", err, errlen);
+		store_db_fail(s, "prepare", err, errlen);
 		return NULL;
 	}
 	return st;
 }
 
 /* Run a statement that returns no rows (bound already), then finalize. */
-static int step_done(struct store *s, sqlite3_stmt *st, char *err, size_t errlen)
+int store_step_done(struct store *s, sqlite3_stmt *st, char *err, size_t errlen)
 {
 	int rc = sqlite3_step(st);
 	int ret = 0;
@@ -112,7 +117,7 @@ static int step_done(struct store *s, sqlite3_stmt *st, char *err, size_t errlen
 	if (rc == SQLITE_CONSTRAINT)
 		ret = -EEXIST;
 	else if (rc != SQLITE_DONE)
-		ret = db_fail(s, "write", err, errlen);
+		ret = store_db_fail(s, "write", err, errlen);
 	if (ret == -EEXIST)
 		errbuf_set(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
 	sqlite3_finalize(st);
@@ -121,7 +126,7 @@ static int step_done(struct store *s, sqlite3_stmt *st, char *err, size_t errlen
 
 int store_schema_version(struct store *s)
 {
-	sqlite3_stmt *st = prepare(s, "PRAGMA user_version", NULL, 0);
+	sqlite3_stmt *st = store_prepare(s, "PRAGMA user_version", NULL, 0);
 	int v = -1;
 
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -135,7 +140,7 @@ static int migrate(struct store *s, char *err, size_t errlen)
 	int v = store_schema_version(s);
 
 	if (v < 0)
-		return db_fail(s, "reading the schema version", err, errlen);
+		return store_db_fail(s, "reading the schema version", err, errlen);
 	if (v > STORE_SCHEMA_VERSION) {
 		errbuf_set(err, errlen,
 			   "%s: schema version %d is newer than this phyllod knows (%d): "
@@ -145,18 +150,18 @@ static int migrate(struct store *s, char *err, size_t errlen)
 	}
 	for (int n = v + 1; n <= STORE_SCHEMA_VERSION; n++) {
 		char sql[64];
-		int ret = exec(s, "BEGIN IMMEDIATE", err, errlen);
+		int ret = store_exec(s, "BEGIN IMMEDIATE", err, errlen);
 
 		if (ret)
 			return ret;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", n);
-		ret = exec(s, migrations[n], err, errlen);
+		ret = store_exec(s, migrations[n], err, errlen);
 		if (!ret)
-			ret = exec(s, sql, err, errlen);
+			ret = store_exec(s, sql, err, errlen);
 		if (!ret)
-			ret = exec(s, "COMMIT", err, errlen);
+			ret = store_exec(s, "COMMIT", err, errlen);
 		if (ret) {
-			exec(s, "ROLLBACK", NULL, 0);
+			store_exec(s, "ROLLBACK", NULL, 0);
 			return ret;
 		}
 		pr_info("%s: schema migrated to version %d", s->path, n);
@@ -179,7 +184,7 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {
-		ret = s->db ? db_fail(s, "open", err, errlen) : -ENOMEM;
+		ret = s->db ? store_db_fail(s, "open", err, errlen) : -ENOMEM;
 		if (!s->db)
 			errbuf_set(err, errlen, "%s: out of memory", path);
 		store_close(s);
@@ -187,11 +192,11 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	}
 	/* Another thread's transaction: wait a little rather than fail. */
 	sqlite3_busy_timeout(s->db, 5000);
-	ret = exec(s, "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;"
+	ret = store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;"
 		      "PRAGMA synchronous = FULL", err, errlen);
 	if (!ret) {
 		/* A file that is not a database fails here, by name. */
-		ret = exec(s, "SELECT count(*) FROM sqlite_schema", err, errlen);
+		ret = store_exec(s, "SELECT count(*) FROM sqlite_schema", err, errlen);
 	}
 	if (!ret)
 		ret = migrate(s, err, errlen);
@@ -232,7 +237,7 @@ void store_image_list_free(struct store_image *list, size_t n)
 
 int store_image_add(struct store *s, const struct store_image *im, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = prepare(s, "INSERT INTO images (id, format, size, virtual_size, "
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO images (id, format, size, virtual_size, "
 				      "created, source, path) VALUES (?, ?, ?, ?, ?, ?, ?)",
 				   err, errlen);
 	int ret;
@@ -246,13 +251,13 @@ int store_image_add(struct store *s, const struct store_image *im, char *err, si
 	sqlite3_bind_int64(st, 5, im->created);
 	sqlite3_bind_text(st, 6, im->source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, im->path, -1, SQLITE_STATIC);
-	ret = step_done(s, st, err, errlen);
+	ret = store_step_done(s, st, err, errlen);
 	if (ret == -EEXIST)
 		errbuf_set(err, errlen, "image %.12s is already in the store", im->id);
 	return ret;
 }
 
-static char *column_dup(sqlite3_stmt *st, int col)
+char *store_column_dup(sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 
@@ -261,7 +266,7 @@ static char *column_dup(sqlite3_stmt *st, int col)
 
 static int load_tags(struct store *s, struct store_image *im, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT name FROM tags WHERE image_id = ? ORDER BY name",
+	sqlite3_stmt *st = store_prepare(s, "SELECT name FROM tags WHERE image_id = ? ORDER BY name",
 				   err, errlen);
 	int rc;
 
@@ -271,7 +276,7 @@ static int load_tags(struct store *s, struct store_image *im, char *err, size_t 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char **t = realloc(im->tags, (im->ntags + 1) * sizeof(*t));
 
-		if (!t || !(t[im->ntags] = column_dup(st, 0))) {
+		if (!t || !(t[im->ntags] = store_column_dup(st, 0))) {
 			if (t)
 				im->tags = t;
 			sqlite3_finalize(st);
@@ -282,7 +287,7 @@ static int load_tags(struct store *s, struct store_image *im, char *err, size_t 
 		im->ntags++;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, "reading tags", err, errlen);
+	return rc == SQLITE_DONE ? 0 : store_db_fail(s, "reading tags", err, errlen);
 }
 
 #define IMAGE_COLUMNS "id, format, size, virtual_size, created, source, path"
@@ -296,8 +301,8 @@ static int image_from_row(struct store *s, sqlite3_stmt *st, struct store_image 
 	im->size = (uint64_t)sqlite3_column_int64(st, 2);
 	im->virtual_size = (uint64_t)sqlite3_column_int64(st, 3);
 	im->created = sqlite3_column_int64(st, 4);
-	im->source = column_dup(st, 5);
-	im->path = column_dup(st, 6);
+	im->source = store_column_dup(st, 5);
+	im->path = store_column_dup(st, 6);
 	if (!im->source || !im->path) {
 		store_image_clear(im);
 		errbuf_set(err, errlen, "out of memory");
@@ -309,7 +314,7 @@ static int image_from_row(struct store *s, sqlite3_stmt *st, struct store_image 
 int store_image_get(struct store *s, const char *id, struct store_image *out, char *err,
 		    size_t errlen)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?",
+	sqlite3_stmt *st = store_prepare(s, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?",
 				   err, errlen);
 	int rc, ret;
 
@@ -324,7 +329,7 @@ int store_image_get(struct store *s, const char *id, struct store_image *out, ch
 		errbuf_set(err, errlen, "no image %.12s", id);
 		ret = -ENOENT;
 	} else {
-		ret = db_fail(s, "reading an image", err, errlen);
+		ret = store_db_fail(s, "reading an image", err, errlen);
 	}
 	sqlite3_finalize(st);
 	return ret;
@@ -333,7 +338,7 @@ int store_image_get(struct store *s, const char *id, struct store_image *out, ch
 int store_image_list(struct store *s, struct store_image **out, size_t *n, char *err,
 		     size_t errlen)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT " IMAGE_COLUMNS " FROM images "
+	sqlite3_stmt *st = store_prepare(s, "SELECT " IMAGE_COLUMNS " FROM images "
 				      "ORDER BY created DESC, id", err, errlen);
 	struct store_image *list = NULL;
 	size_t count = 0;
@@ -358,7 +363,7 @@ int store_image_list(struct store *s, struct store_image **out, size_t *n, char 
 		count++;
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = db_fail(s, "listing images", err, errlen);
+		ret = store_db_fail(s, "listing images", err, errlen);
 	sqlite3_finalize(st);
 	if (ret) {
 		store_image_list_free(list, count);
@@ -436,7 +441,7 @@ int store_image_resolve(struct store *s, const char *ref, char id[STORE_ID_LEN +
 
 	id[0] = '\0';
 	if (ref_normalize(ref, tag, sizeof(tag), NULL, 0) == 0) {
-		st = prepare(s, "SELECT image_id FROM tags WHERE name = ?", err, errlen);
+		st = store_prepare(s, "SELECT image_id FROM tags WHERE name = ?", err, errlen);
 		if (!st)
 			return -EIO;
 		sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
@@ -447,14 +452,14 @@ int store_image_resolve(struct store *s, const char *ref, char id[STORE_ID_LEN +
 		if (rc == SQLITE_ROW)
 			return 0;
 		if (rc != SQLITE_DONE)
-			return db_fail(s, "reading tags", err, errlen);
+			return store_db_fail(s, "reading tags", err, errlen);
 	}
 	if (!ref_is_id_prefix(ref)) {
 		errbuf_set(err, errlen, "no image '%s'", ref);
 		return -ENOENT;
 	}
 	snprintf(like, sizeof(like), "%s%%", ref);
-	st = prepare(s, "SELECT id FROM images WHERE id LIKE ? ORDER BY id LIMIT 3", err, errlen);
+	st = store_prepare(s, "SELECT id FROM images WHERE id LIKE ? ORDER BY id LIMIT 3", err, errlen);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, like, -1, SQLITE_STATIC);
@@ -468,7 +473,7 @@ int store_image_resolve(struct store *s, const char *ref, char id[STORE_ID_LEN +
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_fail(s, "reading images", err, errlen);
+		return store_db_fail(s, "reading images", err, errlen);
 	if (found == 0) {
 		errbuf_set(err, errlen, "no image '%s'", ref);
 		return -ENOENT;
@@ -489,12 +494,12 @@ int store_image_remove(struct store *s, const char *id, char *err, size_t errlen
 	int nusers = 0, rc, ret;
 	sqlite3_stmt *st;
 
-	ret = exec(s, "BEGIN IMMEDIATE", err, errlen);
+	ret = store_exec(s, "BEGIN IMMEDIATE", err, errlen);
 	if (ret)
 		return ret;
-	st = prepare(s, "SELECT name FROM vms WHERE image_id = ? ORDER BY name", err, errlen);
+	st = store_prepare(s, "SELECT name FROM vms WHERE image_id = ? ORDER BY name", err, errlen);
 	if (!st) {
-		exec(s, "ROLLBACK", NULL, 0);
+		store_exec(s, "ROLLBACK", NULL, 0);
 		return -EIO;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -510,32 +515,32 @@ int store_image_remove(struct store *s, const char *id, char *err, size_t errlen
 	}
 	sqlite3_finalize(st);
 	if (nusers) {
-		exec(s, "ROLLBACK", NULL, 0);
+		store_exec(s, "ROLLBACK", NULL, 0);
 		errbuf_set(err, errlen, "image %.12s is used by %s %s: remove %s first", id,
 			   nusers == 1 ? "VM" : "VMs", users, nusers == 1 ? "it" : "them");
 		return -EBUSY;
 	}
-	st = prepare(s, "DELETE FROM images WHERE id = ?", err, errlen);
+	st = store_prepare(s, "DELETE FROM images WHERE id = ?", err, errlen);
 	if (!st) {
-		exec(s, "ROLLBACK", NULL, 0);
+		store_exec(s, "ROLLBACK", NULL, 0);
 		return -EIO;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	ret = step_done(s, st, err, errlen);
+	ret = store_step_done(s, st, err, errlen);
 	if (!ret && sqlite3_changes(s->db) == 0) {
 		errbuf_set(err, errlen, "no image %.12s", id);
 		ret = -ENOENT;
 	}
 	if (!ret)
-		ret = exec(s, "COMMIT", err, errlen);
+		ret = store_exec(s, "COMMIT", err, errlen);
 	if (ret)
-		exec(s, "ROLLBACK", NULL, 0);
+		store_exec(s, "ROLLBACK", NULL, 0);
 	return ret;
 }
 
 int store_tag_set(struct store *s, const char *tag, const char *id, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = prepare(s, "INSERT INTO tags (name, image_id) VALUES (?1, ?2) "
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO tags (name, image_id) VALUES (?1, ?2) "
 				      "ON CONFLICT (name) DO UPDATE SET image_id = ?2",
 				   err, errlen);
 	int ret;
@@ -544,7 +549,7 @@ int store_tag_set(struct store *s, const char *tag, const char *id, char *err, s
 		return -EIO;
 	sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	ret = step_done(s, st, err, errlen);
+	ret = store_step_done(s, st, err, errlen);
 	if (ret == -EEXIST) {
 		/* The only constraint left is the image's foreign key. */
 		errbuf_set(err, errlen, "no image %.12s to tag '%s'", id, tag);
@@ -555,13 +560,13 @@ int store_tag_set(struct store *s, const char *tag, const char *id, char *err, s
 
 int store_tag_remove(struct store *s, const char *tag, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = prepare(s, "DELETE FROM tags WHERE name = ?", err, errlen);
+	sqlite3_stmt *st = store_prepare(s, "DELETE FROM tags WHERE name = ?", err, errlen);
 	int ret;
 
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
-	ret = step_done(s, st, err, errlen);
+	ret = store_step_done(s, st, err, errlen);
 	if (!ret && sqlite3_changes(s->db) == 0) {
 		errbuf_set(err, errlen, "no tag '%s'", tag);
 		ret = -ENOENT;
@@ -578,7 +583,7 @@ void store_event(struct store *s, const char *kind, const char *subject, const c
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	st = prepare(s, "INSERT INTO events (time, kind, subject, message) VALUES (?, ?, ?, ?)",
+	st = store_prepare(s, "INSERT INTO events (time, kind, subject, message) VALUES (?, ?, ?, ?)",
 		     err, sizeof(err));
 	if (!st) {
 		pr_warn("event not recorded: %s", err);
@@ -588,6 +593,6 @@ void store_event(struct store *s, const char *kind, const char *subject, const c
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, msg, -1, SQLITE_STATIC);
-	if (step_done(s, st, err, sizeof(err)))
+	if (store_step_done(s, st, err, sizeof(err)))
 		pr_warn("event not recorded: %s", err);
 }

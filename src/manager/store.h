@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* The schema this build writes (the last migration's number). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* An image's ID: the SHA-256 of its file, in lower-case hex. */
 #define STORE_ID_LEN 64
 
@@ -85,6 +85,46 @@ int store_image_remove(struct store *s, const char *id, char *err, size_t errlen
 int store_tag_set(struct store *s, const char *tag, const char *id, char *err, size_t errlen);
 /* -ENOENT: no such tag. */
 int store_tag_remove(struct store *s, const char *tag, char *err, size_t errlen);
+
+/*
+ * A VM: its name, the image its disk is an overlay on, its shape and, while
+ * a phyllo-vmm runs it, that process. state is "created", "running" or
+ * "exited"; reason says why a VM that ran is no longer running.
+ */
+struct store_vm {
+	char id[STORE_ID_LEN + 1]; /* random, hex; the first 12 digits are its short ID */
+	char name[65];
+	char image_id[STORE_ID_LEN + 1];
+	char state[16];
+	int64_t created;
+	unsigned cpus;
+	uint64_t memory_mib;
+	char *disk;   /* its qcow2 overlay */
+	char *config; /* the rest, JSON: kernel, initramfs, cmdline */
+	int pid;      /* its phyllo-vmm while running, else 0 */
+	int64_t started;
+	char *reason;
+};
+
+void store_vm_clear(struct store_vm *vm);
+void store_vm_list_free(struct store_vm *list, size_t n);
+/* A VM name as Docker's: a letter or digit, then letters, digits, "._-";
+ * 64 at most. -EINVAL with err saying what is wrong. */
+int vm_name_check(const char *name, char *err, size_t errlen);
+/* -EEXIST: the name is taken (err names it). */
+int store_vm_add(struct store *s, const struct store_vm *vm, char *err, size_t errlen);
+int store_vm_get(struct store *s, const char *id, struct store_vm *out, char *err,
+		 size_t errlen);
+/* All VMs, oldest first. */
+int store_vm_list(struct store *s, struct store_vm **out, size_t *n, char *err, size_t errlen);
+/* A VM by name first, else by ID or a unique prefix of one (as images). */
+int store_vm_resolve(struct store *s, const char *ref, char id[STORE_ID_LEN + 1], char *err,
+		     size_t errlen);
+/* Record what became of its process: state, pid (0: none), started, reason. */
+int store_vm_set_state(struct store *s, const char *id, const char *state, int pid,
+		       int64_t started, const char *reason, char *err, size_t errlen);
+/* -ENOENT: no such VM. The caller removes its files afterwards. */
+int store_vm_remove(struct store *s, const char *id, char *err, size_t errlen);
 
 /* Append to the event log (kind: "image.import", ...). Failures are only
  * logged: an event never undoes what it reports. */
