@@ -396,7 +396,12 @@ static void usage(FILE *f)
 		"                                 IMAGE (1 vCPU, 1 GiB unless told)\n"
 		"  ps [-a] [-q]                   list running VMs (-a: all)\n"
 		"  inspect VM...                  everything about VMs, as JSON\n"
-		"  rm VM...                       remove VMs that are not running, and their disks\n"
+		"  run [-d] [create's options] IMAGE  create and start (always detached, for now)\n"
+		"  start VM...                    start VMs (their phyllo-vmm, supervised by phyllod)\n"
+		"  stop [-t SECONDS] VM...        press the power button, kill after SECONDS (10)\n"
+		"  kill VM...                     end VMs at once\n"
+		"  logs VM                        the VM's serial console output (its last MiB)\n"
+		"  rm [-f] VM...                  remove VMs and their disks (-f: kill running ones)\n"
 		"Other:\n"
 		"  version                        the CLI's and the daemon's versions\n"
 		"\n"
@@ -481,6 +486,16 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 		return vm_inspect(&c, n, rest);
 	if (strcmp(cmd, "rm") == 0)
 		return vm_rm(&c, n, rest);
+	if (strcmp(cmd, "run") == 0)
+		return vm_run(&c, n, rest);
+	if (strcmp(cmd, "start") == 0)
+		return vm_start(&c, n, rest);
+	if (strcmp(cmd, "stop") == 0)
+		return vm_stop(&c, n, rest, false);
+	if (strcmp(cmd, "kill") == 0)
+		return vm_stop(&c, n, rest, true);
+	if (strcmp(cmd, "logs") == 0)
+		return vm_logs(&c, n, rest);
 	fprintf(err, "phyllo: unknown command '%s' (phyllo --help lists them)\n", cmd);
 	return 2;
 }

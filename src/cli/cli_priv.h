@@ -34,5 +34,9 @@ int vm_create_cmd(struct cli *c, int argc, char **argv);
 int vm_ps(struct cli *c, int argc, char **argv);
 int vm_inspect(struct cli *c, int argc, char **argv);
 int vm_rm(struct cli *c, int argc, char **argv);
+int vm_start(struct cli *c, int argc, char **argv);
+int vm_stop(struct cli *c, int argc, char **argv, bool kill_now);
+int vm_logs(struct cli *c, int argc, char **argv);
+int vm_run(struct cli *c, int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * phyllo's VM commands (create, ps, inspect, rm), Docker's verbs and
+ * phyllo's VM commands (create, run, ps, inspect, start, stop, kill, logs,
+ * rm), Docker's verbs and
  * flags where Docker has them: each is one request per VM to phyllod's
  * /v1/vms (docs/phyllod-api.yaml); flags are checked here only as far as
  * their syntax goes, the daemon checks their meaning.
@@ -48,7 +49,8 @@ bad:
 	return 0;
 }
 
-int vm_create_cmd(struct cli *c, int argc, char **argv)
+/* POST /v1/vms from create's arguments; the new VM's ID into id. */
+static int create(struct cli *c, int argc, char **argv, char *id, size_t idlen)
 {
 	const char *image = NULL, *val;
 	json_t *body = json_object(), *vm;
@@ -115,7 +117,7 @@ int vm_create_cmd(struct cli *c, int argc, char **argv)
 	json_decref(body);
 	if (failed)
 		return 1;
-	fprintf(c->out, "%s\n", json_string_value(json_object_get(vm, "id")) ?: "");
+	snprintf(id, idlen, "%s", json_string_value(json_object_get(vm, "id")) ?: "");
 	json_decref(vm);
 	return 0;
 usage:
@@ -126,6 +128,16 @@ usage:
 fail:
 	json_decref(body);
 	return 2;
+}
+
+int vm_create_cmd(struct cli *c, int argc, char **argv)
+{
+	char id[80];
+	int ret = create(c, argc, argv, id, sizeof(id));
+
+	if (!ret)
+		fprintf(c->out, "%s\n", id);
+	return ret;
 }
 
 static const char *str(json_t *o, const char *key)
@@ -195,18 +207,20 @@ int vm_inspect(struct cli *c, int argc, char **argv)
 
 int vm_rm(struct cli *c, int argc, char **argv)
 {
-	int status = 0;
+	bool force = false;
+	int status = 0, n = 0;
 
-	if (argc < 1) {
-		fprintf(c->err, "usage: phyllo rm VM...\n");
-		return 2;
-	}
 	for (int a = 0; a < argc; a++) {
 		char path[1024];
 		bool failed;
 		json_t *r;
 
-		ref_path(path, sizeof(path), "/v1/vms", argv[a], "");
+		if (strcmp(argv[a], "-f") == 0 || strcmp(argv[a], "--force") == 0) {
+			force = true;
+			continue;
+		}
+		n++;
+		ref_path(path, sizeof(path), "/v1/vms", argv[a], force ? "?force=1" : "");
 		r = call_ok(c, "DELETE", path, NULL, &failed);
 		if (failed) {
 			status = 1;
@@ -215,5 +229,105 @@ int vm_rm(struct cli *c, int argc, char **argv)
 		fprintf(c->out, "%s\n", argv[a]);
 		json_decref(r);
 	}
+	if (n == 0) {
+		fprintf(c->err, "usage: phyllo rm [-f] VM...\n");
+		return 2;
+	}
 	return status;
+}
+
+/* POST /v1/vms/REF/ACTION[QUERY] for each VM; prints each reference. */
+static int each_vm(struct cli *c, const char *action, const char *query, int argc, char **argv)
+{
+	int status = 0;
+
+	for (int a = 0; a < argc; a++) {
+		char path[1024], suffix[64];
+		bool failed;
+		json_t *r;
+
+		snprintf(suffix, sizeof(suffix), "/%s%s", action, query);
+		ref_path(path, sizeof(path), "/v1/vms", argv[a], suffix);
+		r = call_ok(c, "POST", path, NULL, &failed);
+		if (failed) {
+			status = 1;
+			continue;
+		}
+		fprintf(c->out, "%s\n", argv[a]);
+		json_decref(r);
+	}
+	return status;
+}
+
+int vm_start(struct cli *c, int argc, char **argv)
+{
+	if (argc < 1) {
+		fprintf(c->err, "usage: phyllo start VM...\n");
+		return 2;
+	}
+	return each_vm(c, "start", "", argc, argv);
+}
+
+int vm_stop(struct cli *c, int argc, char **argv, bool kill_now)
+{
+	char query[32] = "";
+	int a = 0;
+
+	if (!kill_now && argc >= 2 && (strcmp(argv[0], "-t") == 0 ||
+				       strcmp(argv[0], "--time") == 0)) {
+		char *end;
+		long t = strtol(argv[1], &end, 10);
+
+		if (*end || end == argv[1] || t < 0 || t > 3600) {
+			fprintf(c->err, "phyllo: stop -t '%s': seconds, 0 to 3600\n", argv[1]);
+			return 2;
+		}
+		snprintf(query, sizeof(query), "?t=%ld", t);
+		a = 2;
+	}
+	if (argc - a < 1) {
+		fprintf(c->err, kill_now ? "usage: phyllo kill VM...\n"
+					 : "usage: phyllo stop [-t SECONDS] VM...\n");
+		return 2;
+	}
+	return each_vm(c, kill_now ? "kill" : "stop", query, argc - a, argv + a);
+}
+
+int vm_logs(struct cli *c, int argc, char **argv)
+{
+	char path[1024];
+	bool failed;
+	json_t *r;
+
+	if (argc != 1) {
+		fprintf(c->err, "usage: phyllo logs VM\n");
+		return 2;
+	}
+	ref_path(path, sizeof(path), "/v1/vms", argv[0], "/logs?bytes=1048576");
+	r = call_ok(c, "GET", path, NULL, &failed);
+	if (failed)
+		return 1;
+	fputs(json_string_value(json_object_get(r, "log")) ?: "", c->out);
+	json_decref(r);
+	return 0;
+}
+
+int vm_run(struct cli *c, int argc, char **argv)
+{
+	char id[80], path[256];
+	bool failed;
+	int a = 0, ret;
+
+	/* -d: always, for now (attaching to the console is to come). */
+	if (argc > 0 && (strcmp(argv[0], "-d") == 0 || strcmp(argv[0], "--detach") == 0))
+		a = 1;
+	ret = create(c, argc - a, argv + a, id, sizeof(id));
+	if (ret)
+		return ret;
+	ref_path(path, sizeof(path), "/v1/vms", id, "/start");
+	json_decref(call_ok(c, "POST", path, NULL, &failed));
+	if (failed)
+		return 1;
+	fprintf(c->out, "%s\n", id);
+	return 0;
 }

@@ -23,6 +23,7 @@
 
 #include "base/log.h"
 #include "manager/image.h"
+#include "manager/supervise.h"
 #include "manager/vm.h"
 #include "phyllome-version.h"
 
@@ -30,6 +31,7 @@ struct mgr {
 	struct store *db;
 	char *images_dir;
 	char *vms_dir;
+	struct sup *sup;
 	int lock_fd; /* data_dir/phyllod.lock, flock()ed while we run */
 };
 
@@ -110,6 +112,11 @@ int mgr_open(struct mgr **out, const char *data_dir, char *err, size_t errlen)
 	}
 	image_recover(m->db, m->images_dir);
 	vm_recover(m->db, m->vms_dir);
+	ret = sup_open(&m->sup, m->db, NULL, err, errlen);
+	if (ret) {
+		mgr_close(m);
+		return ret;
+	}
 	*out = m;
 	return 0;
 }
@@ -118,6 +125,7 @@ void mgr_close(struct mgr *m)
 {
 	if (!m)
 		return;
+	sup_close(m->sup);
 	store_close(m->db);
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
@@ -171,6 +179,8 @@ static int status_of(int ret)
 		return 409;
 	case -ENOSPC: case -EDQUOT:
 		return 507;
+	case -ECHILD: /* phyllo-vmm refused to run the VM */
+		return 502;
 	default:
 		return 500;
 	}
@@ -442,12 +452,111 @@ static void vms_create(struct mgr *m, const char *body, size_t len, struct mgr_r
 	json_decref(o);
 }
 
-static void vm_one(struct mgr *m, const char *method, const char *ref, struct mgr_reply *r)
+/* The VM's JSON as it is now, with status (after a change to it). */
+static void reply_vm(struct mgr *m, const char *id, int status, struct mgr_reply *r)
+{
+	struct store_vm vm;
+	char err[512];
+	int ret = store_vm_get(m->db, id, &vm, err, sizeof(err));
+
+	if (ret) {
+		reply_error(r, status_of(ret), "%s", err);
+		return;
+	}
+	reply_json(r, status, vm_json(&vm));
+	store_vm_clear(&vm);
+}
+
+/* A number in the query (name=N), or def when it is not there; -1 when it
+ * is there but no number of 0 to max. */
+static long query_number(const char *query, const char *name, long def, long max)
+{
+	size_t n = strlen(name);
+
+	for (const char *q = query; q && *q;) {
+		const char *end = strchr(q, '&');
+
+		if (strncmp(q, name, n) == 0 && q[n] == '=') {
+			char *e;
+			long v = strtol(q + n + 1, &e, 10);
+
+			if (e == q + n + 1 || (*e && *e != '&') || v < 0 || v > max)
+				return -1;
+			return v;
+		}
+		q = end ? end + 1 : NULL;
+	}
+	return def;
+}
+
+#define MAX_LOG_BYTES (1 << 20)
+
+static void vm_action(struct mgr *m, const char *ref, const char *action, const char *query,
+		      struct mgr_reply *r)
+{
+	char id[STORE_ID_LEN + 1], err[1024];
+	int ret;
+
+	if (strcmp(action, "/logs") == 0) {
+		long max = query_number(query, "bytes", 65536, MAX_LOG_BYTES);
+		char *text;
+
+		if (max < 0) {
+			reply_error(r, 400, "bytes: a number of 0 to %d", MAX_LOG_BYTES);
+			return;
+		}
+		ret = sup_vm_log(m->sup, ref, (size_t)max, &text, err, sizeof(err));
+		if (ret) {
+			reply_error(r, status_of(ret), "%s", err);
+			return;
+		}
+		/* The guest's bytes: JSON strings are UTF-8, so anything
+		 * else is shown as '?'. */
+		json_t *v = json_string(text);
+
+		if (!v) {
+			for (char *c = text; *c; c++)
+				if ((unsigned char)*c >= 0x80 ||
+				    ((unsigned char)*c < 0x20 && !strchr("\n\r\t", *c)))
+					*c = '?';
+			v = json_string(text);
+		}
+		free(text);
+		reply_json(r, 200, json_pack("{s:o}", "log", v ? v : json_string("")));
+		return;
+	}
+	if (strcmp(action, "/start") == 0) {
+		ret = sup_vm_start(m->sup, ref, id, err, sizeof(err));
+	} else {
+		long t = strcmp(action, "/kill") == 0 ? 0 : query_number(query, "t", 10, 3600);
+
+		if (t < 0) {
+			reply_error(r, 400, "t: seconds to wait for the guest, 0 to 3600");
+			return;
+		}
+		ret = sup_vm_stop(m->sup, ref, (unsigned)t, id, err, sizeof(err));
+	}
+	if (ret)
+		reply_error(r, status_of(ret), "%s", err);
+	else
+		reply_vm(m, id, 200, r);
+}
+
+static void vm_one(struct mgr *m, const char *method, const char *ref, const char *query,
+		   struct mgr_reply *r)
 {
 	char id[STORE_ID_LEN + 1], err[512];
 	struct store_vm vm;
 	int ret;
 
+	/* rm -f: kill it first (outside the store's lock: that takes time). */
+	if (strcmp(method, "DELETE") == 0 && query_flag(query, "force")) {
+		ret = sup_vm_stop(m->sup, ref, 0, id, err, sizeof(err));
+		if (ret) {
+			reply_error(r, status_of(ret), "%s", err);
+			return;
+		}
+	}
 	store_lock(m->db);
 	if (strcmp(method, "GET") == 0) {
 		ret = store_vm_resolve(m->db, ref, id, err, sizeof(err));
@@ -533,7 +642,15 @@ void mgr_handle(struct mgr *m, const char *method, const char *path, const char 
 			return;
 		if (!rest) {
 			if (is(method, "GET") || is(method, "DELETE"))
-				vm_one(m, method, ref, r);
+				vm_one(m, method, ref, query, r);
+			else
+				goto method;
+			return;
+		}
+		if (strcmp(rest, "/logs") == 0 || strcmp(rest, "/start") == 0 ||
+		    strcmp(rest, "/stop") == 0 || strcmp(rest, "/kill") == 0) {
+			if (is(method, strcmp(rest, "/logs") == 0 ? "GET" : "POST"))
+				vm_action(m, ref, rest, query, r);
 			else
 				goto method;
 			return;
