@@ -505,7 +505,7 @@ int sup_vm_stop(struct sup *s, const char *ref, unsigned timeout_s, char id[STOR
 			pr_warn("VM %s: power button: %s", vm.name,
 				st < 0 ? strerror(-st) : "refused by phyllo-vmm");
 		else if (wait_exited(s, id, timeout_s * 1000))
-			goto done;
+			goto pressed;
 	}
 	/* The watcher holds s->lock while it looks: our kill lands on the
 	 * process it has not reaped yet, never on a reused pid. */
@@ -525,6 +525,19 @@ int sup_vm_stop(struct sup *s, const char *ref, unsigned timeout_s, char id[STOR
 done:
 	store_vm_clear(&vm);
 	return 0;
+pressed:
+	/* An adopted process's exit status is its old parent's to know: say
+	 * what we do know. */
+	{
+		struct store_vm now = {0};
+
+		if (store_vm_get(s->db, id, &now, NULL, 0) == 0 &&
+		    strcmp(now.state, "exited") == 0 && strncmp(now.reason, "ended", 5) == 0)
+			store_vm_set_state(s->db, id, "exited", 0, now.started,
+					   "ended after its power button was pressed", NULL, 0);
+		store_vm_clear(&now);
+	}
+	goto done;
 }
 
 int sup_vm_log(struct sup *s, const char *ref, size_t max, char **text, char *err,
